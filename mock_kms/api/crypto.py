@@ -1,0 +1,286 @@
+"""Encrypt, Decrypt, ReEncrypt, GenerateDataKey(+WithoutPlaintext), GenerateRandom.
+
+Symmetric keys use AES-256-GCM with a self-describing blob (``core.ciphertext``);
+RSA ENCRYPT_DECRYPT keys use real RSA-OAEP and carry no metadata, so Decrypt needs KeyId.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any, Mapping
+
+from mock_kms.api.context import RequestContext
+from mock_kms.api.registry import operation
+from mock_kms.core import ciphertext
+from mock_kms.core.errors import (
+    IncorrectKeyException,
+    InvalidCiphertextException,
+    InvalidKeyUsageException,
+    NotFoundException,
+    NotImplementedByMockException,
+    ValidationException,
+)
+from mock_kms.core.keys import Key, KeyMaterial
+from mock_kms.core.specs import DATA_KEY_SPEC_BYTES, ENCRYPT_DECRYPT
+from mock_kms.core.states import check_state
+
+SYMMETRIC_DEFAULT = "SYMMETRIC_DEFAULT"
+
+
+def require_usage(key: Key, usage: str, operation_name: str) -> None:
+    if key.key_usage != usage:
+        raise InvalidKeyUsageException(f"{key.arn} key usage is {key.key_usage} which is not valid for {operation_name}.")
+
+
+def require_symmetric(key: Key, operation_name: str) -> None:
+    """GenerateDataKey* need a symmetric encryption key."""
+    require_usage(key, ENCRYPT_DECRYPT, operation_name)
+    if not key.spec.is_symmetric:
+        # AWS answers InvalidKeyUsageException here; its exact text is unrecorded.
+        raise InvalidKeyUsageException(f"{key.arn} key spec is {key.spec.name} which is not valid for {operation_name}.")
+
+
+def _check_algorithm(key: Key, algorithm: str) -> None:
+    if algorithm not in key.spec.encryption_algorithms:
+        # Same template as AWS's recorded MAC-algorithm message.
+        raise InvalidKeyUsageException(f"Algorithm {algorithm} is incompatible with key spec {key.spec.name}.")
+
+
+def _check_context(key: Key, context: Mapping[str, str] | None) -> None:
+    if context and not key.spec.is_symmetric:
+        # Only symmetric encryption keys take an encryption context; AWS's text is unrecorded.
+        raise ValidationException("EncryptionContext is not supported for asymmetric KMS keys.")
+
+
+def _reject_recipient(ctx: RequestContext) -> None:
+    if ctx.params.get("Recipient"):
+        raise NotImplementedByMockException(
+            "mock_kms does not support Recipient (Nitro Enclaves attestation documents) yet."
+        )
+
+
+def encrypt_with(key: Key, plaintext: bytes, context: Mapping[str, str] | None, algorithm: str) -> tuple[bytes, KeyMaterial]:
+    """Encrypt under the key's current material (usage, algorithm and size already checked)."""
+    material = key.material.current
+    if key.spec.is_symmetric:
+        return ciphertext.seal(key.arn, material.material_id, material.secret, plaintext, context), material
+    from mock_kms.core.crypto.asymmetric import rsa_encrypt
+
+    return rsa_encrypt(material.private_key.public_key(), key.spec.name, algorithm, plaintext), material
+
+
+def check_encrypt(key: Key, plaintext: bytes | None, context: Mapping[str, str] | None, algorithm: str, operation_name: str) -> None:
+    require_usage(key, ENCRYPT_DECRYPT, operation_name)
+    _check_algorithm(key, algorithm)
+    _check_context(key, context)
+
+
+def open_ciphertext(
+    ctx: RequestContext,
+    blob: bytes | None,
+    key_param: str,
+    context: Mapping[str, str] | None,
+    algorithm: str,
+    *,
+    action: str,
+    ignore_ciphertext: bool = False,
+) -> tuple[Key, bytes, KeyMaterial | None]:
+    """Find the key for a ciphertext (from KeyId or from the blob), authorize, decrypt.
+
+    Returns ``(key, plaintext, material)``; with ``ignore_ciphertext`` (DryRun) the
+    plaintext is empty and nothing is decrypted.
+    """
+    named = ctx.params.get(key_param)
+    parsed = None
+    if named is not None:
+        key = ctx.find_key(named)
+    else:
+        if ignore_ciphertext:
+            raise ValidationException(f"{key_param} is required when DryRunModifiers includes IGNORE_CIPHERTEXT.")
+        if blob is None:
+            raise ValidationException("CiphertextBlob is required.")
+        parsed = ciphertext.parse(blob)
+        key = _key_for_ciphertext(ctx, parsed)
+    ctx.authorize(action, key)
+    check_state(key, ctx.operation)
+    require_usage(key, ENCRYPT_DECRYPT, ctx.operation)
+    _check_algorithm(key, algorithm)
+    _check_context(key, context)
+    if ignore_ciphertext:
+        return key, b"", None
+    if blob is None:
+        raise ValidationException("CiphertextBlob is required.")
+    if not key.spec.is_symmetric:
+        if named is None:
+            raise ValidationException("KeyId is required for ciphertext encrypted under an asymmetric KMS key.")
+        from mock_kms.core.crypto.asymmetric import rsa_decrypt
+
+        material = key.material.current
+        return key, rsa_decrypt(material.private_key, key.spec.name, algorithm, blob), None
+    if parsed is None:
+        parsed = ciphertext.parse(blob)
+        if parsed.key_id != key.key_id:
+            raise IncorrectKeyException("The key ID in the request does not identify a CMK that can perform this operation.")
+    material = key.material.find(parsed.material_id)
+    if material is None or not material.has_material and material.imported:
+        raise InvalidCiphertextException("")
+    return key, ciphertext.open_sealed(parsed, material.secret, context), material
+
+
+def _key_for_ciphertext(ctx: RequestContext, parsed: ciphertext.ParsedCiphertext) -> Key:
+    """The key a symmetric ciphertext names. Foreign-region ciphertext only opens under a
+    multi-Region replica of its key; anything else is InvalidCiphertextException, as in AWS."""
+    region = parsed.region
+    if region != ctx.region and not parsed.key_id.startswith("mrk-"):
+        raise InvalidCiphertextException("")
+    owner = ctx.backend.region(parsed.account, ctx.region)
+    key = owner.keys.get(parsed.key_id)
+    if key is None:
+        if region != ctx.region:
+            raise InvalidCiphertextException("")
+        raise NotFoundException(f"Key '{owner.key_arn(parsed.key_id)}' does not exist")
+    if ctx.key is None:
+        ctx.key = key
+    return key
+
+
+@operation("Encrypt")
+def encrypt(ctx: RequestContext) -> dict[str, Any]:
+    params = ctx.params
+    algorithm = params.get("EncryptionAlgorithm", SYMMETRIC_DEFAULT)
+    key = ctx.use_key()
+    context = params.get("EncryptionContext")
+    check_encrypt(key, params["Plaintext"], context, algorithm, "Encrypt")
+    _check_rsa_size(key, algorithm, params["Plaintext"])
+    ctx.finish_dry_run()
+    blob, _ = encrypt_with(key, params["Plaintext"], context, algorithm)
+    return {"CiphertextBlob": blob, "KeyId": key.arn, "EncryptionAlgorithm": algorithm}
+
+
+def _ignores_ciphertext(ctx: RequestContext) -> bool:
+    return bool(ctx.params.get("DryRun")) and "IGNORE_CIPHERTEXT" in (ctx.params.get("DryRunModifiers") or ())
+
+
+@operation("Decrypt")
+def decrypt(ctx: RequestContext) -> dict[str, Any]:
+    params = ctx.params
+    _reject_recipient(ctx)
+    algorithm = params.get("EncryptionAlgorithm", SYMMETRIC_DEFAULT)
+    key, plaintext, material = open_ciphertext(
+        ctx,
+        params.get("CiphertextBlob"),
+        "KeyId",
+        params.get("EncryptionContext"),
+        algorithm,
+        action="kms:Decrypt",
+        ignore_ciphertext=_ignores_ciphertext(ctx),
+    )
+    ctx.finish_dry_run()
+    result = {"KeyId": key.arn, "Plaintext": plaintext, "EncryptionAlgorithm": algorithm}
+    if material is not None:
+        result["KeyMaterialId"] = material.material_id
+    return result
+
+
+@operation("ReEncrypt")
+def re_encrypt(ctx: RequestContext) -> dict[str, Any]:
+    params = ctx.params
+    source_algorithm = params.get("SourceEncryptionAlgorithm", SYMMETRIC_DEFAULT)
+    destination_algorithm = params.get("DestinationEncryptionAlgorithm", SYMMETRIC_DEFAULT)
+    source, plaintext, source_material = open_ciphertext(
+        ctx,
+        params.get("CiphertextBlob"),
+        "SourceKeyId",
+        params.get("SourceEncryptionContext"),
+        source_algorithm,
+        action="kms:ReEncryptFrom",
+        ignore_ciphertext=_ignores_ciphertext(ctx),
+    )
+    destination = ctx.find_key(params["DestinationKeyId"])
+    ctx.authorize("kms:ReEncryptTo", destination)
+    check_state(destination, "ReEncrypt")
+    context = params.get("DestinationEncryptionContext")
+    check_encrypt(destination, plaintext, context, destination_algorithm, "ReEncrypt")
+    ctx.finish_dry_run()
+    _check_rsa_size(destination, destination_algorithm, plaintext)
+    blob, destination_material = encrypt_with(destination, plaintext, context, destination_algorithm)
+    result = {
+        "CiphertextBlob": blob,
+        "SourceKeyId": source.arn,
+        "KeyId": destination.arn,
+        "SourceEncryptionAlgorithm": source_algorithm,
+        "DestinationEncryptionAlgorithm": destination_algorithm,
+    }
+    if source_material is not None:
+        result["SourceKeyMaterialId"] = source_material.material_id
+    if destination.spec.is_symmetric:
+        result["DestinationKeyMaterialId"] = destination_material.material_id
+    return result
+
+
+def _check_rsa_size(key: Key, algorithm: str, plaintext: bytes) -> None:
+    """ReEncrypt can carry up to 4096 bytes into an RSA key; the RSA limit still applies."""
+    if not key.spec.is_symmetric:
+        limit = rsa_max_plaintext(key.spec.name, algorithm)
+        if len(plaintext) > limit:
+            raise ValidationException(
+                f"Algorithm {algorithm} and key spec {key.spec.name} cannot encrypt data larger than {limit} bytes."
+            )
+
+
+def rsa_max_plaintext(key_spec: str, algorithm: str) -> int:
+    """AWS's formula: modulus bytes − 2 × hash bytes − 2 (214/190 bytes for RSA_2048)."""
+    modulus = int(key_spec.split("_")[1]) // 8
+    digest = 20 if algorithm == "RSAES_OAEP_SHA_1" else 32
+    return modulus - 2 * digest - 2
+
+
+def _data_key_length(params: dict[str, Any]) -> int:
+    spec, count = params.get("KeySpec"), params.get("NumberOfBytes")
+    if (spec is None) == (count is None):
+        raise ValidationException("Please specify either number of bytes or key spec.")
+    return DATA_KEY_SPEC_BYTES[spec] if spec is not None else count
+
+
+def _generate_data_key(ctx: RequestContext, with_plaintext: bool) -> dict[str, Any]:
+    params = ctx.params
+    if with_plaintext:
+        _reject_recipient(ctx)
+    length = _data_key_length(params)
+    key = ctx.use_key()
+    require_symmetric(key, ctx.operation)
+    ctx.finish_dry_run()
+    plaintext = os.urandom(length)
+    blob, material = encrypt_with(key, plaintext, params.get("EncryptionContext"), SYMMETRIC_DEFAULT)
+    result: dict[str, Any] = {"CiphertextBlob": blob, "KeyId": key.arn, "KeyMaterialId": material.material_id}
+    if with_plaintext:
+        result["Plaintext"] = plaintext
+    return result
+
+
+@operation("GenerateDataKey")
+def generate_data_key(ctx: RequestContext) -> dict[str, Any]:
+    return _generate_data_key(ctx, with_plaintext=True)
+
+
+@operation("GenerateDataKeyWithoutPlaintext")
+def generate_data_key_without_plaintext(ctx: RequestContext) -> dict[str, Any]:
+    return _generate_data_key(ctx, with_plaintext=False)
+
+
+@operation("GenerateRandom")
+def generate_random(ctx: RequestContext) -> dict[str, Any]:
+    _reject_recipient(ctx)
+    count = ctx.params.get("NumberOfBytes")
+    if count is None:
+        raise ValidationException("NumberOfBytes is required.")
+    store_id = ctx.params.get("CustomKeyStoreId")
+    if store_id:
+        check_store = ctx.backend.extras.get("generate_random_in_store")
+        if check_store is None:
+            from mock_kms.core.errors import CustomKeyStoreNotFoundException
+
+            raise CustomKeyStoreNotFoundException(f"Custom key store {store_id} does not exist.")
+        check_store(ctx, store_id)
+    ctx.authorize("kms:GenerateRandom", resource="*")
+    return {"Plaintext": os.urandom(count)}

@@ -1,0 +1,95 @@
+"""The ciphertext blob of symmetric encryption: self-describing, authenticated, AES-256-GCM.
+
+Layout (all of it but the GCM body is cleartext header, authenticated as AAD):
+
+    0x01 | len(key ARN) (1 byte) | key ARN | material id (32 bytes) | nonce (12) | ciphertext+tag
+
+The encryption context is authenticated too, in a canonical form that sorts the pairs and
+length-prefixes every string, so ``{"a": "bc"}`` and ``{"ab": "c"}`` never collide.
+"""
+
+from __future__ import annotations
+
+import os
+import struct
+from dataclasses import dataclass
+from typing import Mapping
+
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+from mock_kms.core.errors import InvalidCiphertextException
+
+VERSION = 0x01
+_NONCE = 12
+_MATERIAL_ID = 32
+_TAG = 16
+
+
+@dataclass(frozen=True)
+class ParsedCiphertext:
+    key_arn: str
+    material_id: str
+    header: bytes
+    nonce: bytes
+    body: bytes
+
+    @property
+    def key_id(self) -> str:
+        return self.key_arn.rsplit("/", 1)[-1]
+
+    @property
+    def region(self) -> str:
+        return self.key_arn.split(":", 5)[3]
+
+    @property
+    def account(self) -> str:
+        return self.key_arn.split(":", 5)[4]
+
+
+def encode_context(context: Mapping[str, str] | None) -> bytes:
+    if not context:
+        return b""
+    parts = []
+    for name in sorted(context):
+        for text in (name, context[name]):
+            data = text.encode("utf-8")
+            parts.append(struct.pack(">I", len(data)))
+            parts.append(data)
+    return b"".join(parts)
+
+
+def seal(key_arn: str, material_id: str, secret: bytes, plaintext: bytes, context: Mapping[str, str] | None) -> bytes:
+    arn = key_arn.encode("ascii")
+    nonce = os.urandom(_NONCE)
+    header = bytes((VERSION, len(arn))) + arn + bytes.fromhex(material_id) + nonce
+    return header + AESGCM(secret).encrypt(nonce, plaintext, header + encode_context(context))
+
+
+def parse(blob: bytes) -> ParsedCiphertext:
+    """Read the cleartext header; anything that is not our format is an InvalidCiphertextException."""
+    try:
+        if blob[0] != VERSION:
+            raise ValueError
+        arn_end = 2 + blob[1]
+        arn = blob[2:arn_end].decode("ascii")
+        material_end = arn_end + _MATERIAL_ID
+        nonce_end = material_end + _NONCE
+        if len(blob) < nonce_end + _TAG or not arn.startswith("arn:") or arn.count(":") != 5:
+            raise ValueError
+    except (IndexError, ValueError, UnicodeDecodeError):
+        raise InvalidCiphertextException("") from None
+    return ParsedCiphertext(
+        key_arn=arn,
+        material_id=blob[arn_end:material_end].hex(),
+        header=blob[:nonce_end],
+        nonce=blob[material_end:nonce_end],
+        body=blob[nonce_end:],
+    )
+
+
+def open_sealed(parsed: ParsedCiphertext, secret: bytes, context: Mapping[str, str] | None) -> bytes:
+    try:
+        return AESGCM(secret).decrypt(parsed.nonce, parsed.body, parsed.header + encode_context(context))
+    except InvalidTag:
+        raise InvalidCiphertextException("") from None

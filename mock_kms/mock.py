@@ -1,0 +1,269 @@
+"""``mock_kms``: decorator, context manager and start/stop, in one object (like ``responses``)."""
+
+from __future__ import annotations
+
+import functools
+import inspect
+import os
+import threading
+import unittest
+from typing import Any, Callable, TypeVar
+
+from mock_kms import interception
+from mock_kms.api.context import Caller
+from mock_kms.core.backend import Backend
+from mock_kms.core.clock import Clock
+from mock_kms.core.errors import UnrecognizedClientException
+from mock_kms.journal import CallRecord, Journal
+
+DEFAULT_ACCOUNT = "123456789012"
+# Throwaway credentials the mock supplies while active when none are configured.
+MOCK_ACCESS_KEY_ID = "AKIAMOCKKMSTESTING00"
+MOCK_SECRET_ACCESS_KEY = "mock-kms-secret-access-key-testing-only"
+
+# AWS's default resource quotas (kms_spec.md §8.1); each can be changed per mock.
+DEFAULT_QUOTAS: dict[str, int] = {
+    "keys_per_region": 100_000,
+    "aliases_per_key": 50,
+    "grants_per_key": 50_000,
+    "tags_per_key": 50,
+    "on_demand_rotations_per_key": 25,
+    "custom_key_stores": 10,
+}
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def default_region() -> str:
+    return os.environ.get("AWS_DEFAULT_REGION") or os.environ.get("AWS_REGION") or "us-east-1"
+
+
+class KmsMock:
+    """One mock of AWS KMS. Active between ``start()`` and ``stop()``.
+
+    While active, every KMS request botocore (or ``requests``) makes in this process is
+    answered from the in-memory backend; nothing reaches the network.
+    """
+
+    def __init__(
+        self,
+        *,
+        region: str | None = None,
+        account: str = DEFAULT_ACCOUNT,
+        quotas: dict[str, int] | None = None,
+        strict_credentials: bool = False,
+        intercept_requests: bool = True,
+        state: str | os.PathLike[str] | None = None,
+    ) -> None:
+        unknown = set(quotas or ()) - set(DEFAULT_QUOTAS)
+        if unknown:
+            raise ValueError(f"unknown quota names: {sorted(unknown)}; known: {sorted(DEFAULT_QUOTAS)}")
+        self._region = region
+        self.account = account
+        self.quotas = {**DEFAULT_QUOTAS, **(quotas or {})}
+        self.strict_credentials = strict_credentials
+        self.intercept_requests = intercept_requests
+        self.state_path = state
+        self._active = False
+        self._lock = threading.Lock()
+        self._saved_env: dict[str, str | None] = {}
+        self._requests_mock: Any = None
+        self._reset_state()
+
+    # -- state ------------------------------------------------------------------------
+    def _reset_state(self) -> None:
+        self.clock = Clock()
+        self.backend = Backend(self.clock)
+        self.journal = Journal(self.clock)
+        from mock_kms.iam.principals import IamRegistry
+
+        self.iam = IamRegistry(self)
+        for hook in _ON_RESET:
+            hook(self)
+
+    @property
+    def region(self) -> str:
+        return self._region or default_region()
+
+    @property
+    def calls(self) -> Journal:
+        """Every request answered, in order (see :class:`mock_kms.journal.CallRecord`)."""
+        return self.journal
+
+    def quota(self, name: str) -> int:
+        return self.quotas[name]
+
+    def identify(self, access_key_id: str) -> Caller:
+        """The caller a request signed with ``access_key_id`` is made as."""
+        principal = self.iam.principal_for_access_key(access_key_id)
+        if principal is not None:
+            return Caller(principal.arn, principal.account, access_key_id, principal)
+        if self.strict_credentials and access_key_id != MOCK_ACCESS_KEY_ID:
+            raise UnrecognizedClientException("The security token included in the request is invalid.")
+        # No principal registered: the administrator of the default account.
+        return Caller(f"arn:aws:iam::{self.account}:root", self.account, access_key_id)
+
+    def before_request(self, operation: str, record: CallRecord) -> None:
+        """Runs inside the request lock before the handler (fault injection hooks in here)."""
+        for hook in _BEFORE_REQUEST:
+            hook(self, operation, record)
+
+    # -- activation -------------------------------------------------------------------
+    @property
+    def active(self) -> bool:
+        return self._active
+
+    def start(self) -> "KmsMock":
+        with self._lock:
+            if self._active:
+                return self
+            self._reset_state()
+            if self.state_path is not None:
+                from mock_kms.state import load_state
+
+                load_state(self, self.state_path)
+            self._supply_environment()
+            interception.activate(self)
+            if self.intercept_requests:
+                self._requests_mock = interception.start_requests_mock(self)
+            self._active = True
+        return self
+
+    def stop(self) -> None:
+        """Deactivate. Safe to call twice; state stays readable until the next start()."""
+        with self._lock:
+            if not self._active:
+                return
+            self._active = False
+            if self._requests_mock is not None:
+                self._requests_mock.stop(allow_assert=False)
+                self._requests_mock = None
+            interception.deactivate(self)
+            self._restore_environment()
+
+    def __enter__(self) -> "KmsMock":
+        return self.start()
+
+    def __exit__(self, *exc: Any) -> None:
+        self.stop()
+
+    def _supply_environment(self) -> None:
+        """Throwaway credentials (and a region) when none are configured, restored on stop.
+
+        Without them botocore would fail to sign, or look for credentials on the network
+        (instance metadata) before the request ever reached the mock.
+        """
+        wanted = {}
+        if "AWS_ACCESS_KEY_ID" not in os.environ:
+            wanted["AWS_ACCESS_KEY_ID"] = MOCK_ACCESS_KEY_ID
+            wanted["AWS_SECRET_ACCESS_KEY"] = MOCK_SECRET_ACCESS_KEY
+        if "AWS_DEFAULT_REGION" not in os.environ and "AWS_REGION" not in os.environ:
+            wanted["AWS_DEFAULT_REGION"] = self.region
+        self._saved_env = {name: os.environ.get(name) for name in wanted}
+        os.environ.update(wanted)
+
+    def _restore_environment(self) -> None:
+        for name, value in self._saved_env.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+        self._saved_env = {}
+
+    # -- decorator --------------------------------------------------------------------
+    def _fresh(self) -> "KmsMock":
+        """A new mock with the same options (each decorated call gets fresh state)."""
+        return KmsMock(
+            region=self._region,
+            account=self.account,
+            quotas=self.quotas,
+            strict_credentials=self.strict_credentials,
+            intercept_requests=self.intercept_requests,
+            state=self.state_path,
+        )
+
+    def __call__(self, target: F) -> F:
+        if isinstance(target, type):
+            return self._decorate_class(target)  # type: ignore[return-value]
+        return self._decorate_function(target)
+
+    def _decorate_function(self, func: F) -> F:
+        if inspect.iscoroutinefunction(func):
+
+            @functools.wraps(func)
+            async def async_wrapper(*args: Any, **kwargs: Any) -> Any:
+                with self._fresh():
+                    return await func(*args, **kwargs)
+
+            return async_wrapper  # type: ignore[return-value]
+
+        @functools.wraps(func)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            with self._fresh():
+                return func(*args, **kwargs)
+
+        return wrapper  # type: ignore[return-value]
+
+    def _decorate_class(self, cls: type) -> type:
+        if issubclass(cls, unittest.TestCase):
+            # Wrapping run() puts setUp, the test, tearDown and cleanups inside one fresh mock.
+            original_run = cls.run
+
+            @functools.wraps(original_run)
+            def run(test_self: Any, result: Any = None) -> Any:
+                with self._fresh():
+                    return original_run(test_self, result)
+
+            cls.run = run  # type: ignore[method-assign]
+            return cls
+        for name, member in list(vars(cls).items()):
+            if name.startswith("test") and callable(member):
+                setattr(cls, name, self._decorate_function(member))
+        return cls
+
+    # -- conveniences -----------------------------------------------------------------
+    def client(self, service_name: str = "kms", region_name: str | None = None, **kwargs: Any) -> Any:
+        """A boto3 client (botocore client if boto3 is not installed) bound to this mock's region."""
+        kwargs.setdefault("aws_access_key_id", os.environ.get("AWS_ACCESS_KEY_ID", MOCK_ACCESS_KEY_ID))
+        kwargs.setdefault("aws_secret_access_key", os.environ.get("AWS_SECRET_ACCESS_KEY", MOCK_SECRET_ACCESS_KEY))
+        return make_client(service_name, region_name or self.region, **kwargs)
+
+    def __repr__(self) -> str:
+        state = "active" if self._active else "inactive"
+        return f"<KmsMock {state} account={self.account} region={self.region}>"
+
+
+_session_lock = threading.Lock()
+_session: Any = None
+
+
+def make_client(service_name: str, region_name: str, **kwargs: Any) -> Any:
+    """Create a client from one shared session (creating sessions is the slow part)."""
+    global _session
+    with _session_lock:
+        if _session is None:
+            try:
+                import boto3.session
+
+                _session = boto3.session.Session()
+            except ImportError:  # boto3 is optional: botocore alone works the same
+                import botocore.session
+
+                _session = botocore.session.get_session()
+        session = _session
+    if hasattr(session, "client"):
+        return session.client(service_name, region_name=region_name, **kwargs)
+    return session.create_client(service_name, region_name=region_name, **kwargs)
+
+
+# Feature modules register hooks here (e.g. AWS managed keys on reset, faults before requests).
+_ON_RESET: list[Callable[[KmsMock], None]] = []
+_BEFORE_REQUEST: list[Callable[[KmsMock, str, CallRecord], None]] = []
+
+
+def mock_kms(func: F | None = None, **options: Any) -> Any:
+    """``@mock_kms``, ``@mock_kms(...)``, ``with mock_kms() as m``, ``m = mock_kms(); m.start()``."""
+    mock = KmsMock(**options)
+    if func is not None:
+        return mock(func)
+    return mock
