@@ -19,6 +19,7 @@ def no_network(monkeypatch: pytest.MonkeyPatch):
     monkeypatch.setattr(socket.socket, "connect", guard)
     monkeypatch.setattr(socket.socket, "connect_ex", guard)
     monkeypatch.setattr(socket, "create_connection", guard)
+    monkeypatch.setattr(socket, "getaddrinfo", guard)
     yield attempts
     assert attempts == []
 

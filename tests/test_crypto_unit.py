@@ -268,11 +268,12 @@ def test_ed25519_message_type_rules():
     with pytest.raises(ValidationException) as exc:
         crypto.sign(key, spec, "ED25519_PH_SHA_512", d[:32], "DIGEST")
     assert exc.value.message == "Digest is invalid length for algorithm ED25519_PH_SHA_512."
-    # Ed25519ph itself cannot be produced with `cryptography`: a clear unsupported error.
-    with pytest.raises(UnsupportedOperationException, match="ED25519_PH_SHA_512"):
-        crypto.sign(key, spec, "ED25519_PH_SHA_512", d, "DIGEST")
-    with pytest.raises(UnsupportedOperationException, match="ED25519_PH_SHA_512"):
-        crypto.verify(key, spec, "ED25519_PH_SHA_512", d, "DIGEST", b"x" * 64)
+    # Ed25519ph (pure-Python RFC 8032, mock_kms.core.crypto.ed25519ph): round trip; a
+    # signature over another digest fails. Outside verification is in test_key_specs.py.
+    sig = crypto.sign(key, spec, "ED25519_PH_SHA_512", d, "DIGEST")
+    crypto.verify(key, spec, "ED25519_PH_SHA_512", d, "DIGEST", sig)
+    with pytest.raises(KMSInvalidSignatureException):
+        crypto.verify(key, spec, "ED25519_PH_SHA_512", hashlib.sha512(b"other").digest(), "DIGEST", sig)
 
 
 @pytest.mark.parametrize("spec", list(MLDSA_SPECS))
@@ -296,10 +297,11 @@ def test_mldsa_raw_verify_externally(spec):
 def test_mldsa_message_types(spec):
     key = key_for(spec)
     alg = "ML_DSA_SHAKE_256"
-    with pytest.raises(UnsupportedOperationException, match="EXTERNAL_MU"):
-        crypto.sign(key, spec, alg, b"\x01" * 64, "EXTERNAL_MU")
-    with pytest.raises(UnsupportedOperationException, match="EXTERNAL_MU"):
-        crypto.verify(key, spec, alg, b"\x01" * 64, "EXTERNAL_MU", b"sig")
+    # EXTERNAL_MU: cryptography's sign_mu / verify_mu.
+    sig = crypto.sign(key, spec, alg, b"\x01" * 64, "EXTERNAL_MU")
+    key.public_key().verify_mu(sig, b"\x01" * 64)
+    with pytest.raises(KMSInvalidSignatureException):
+        crypto.verify(key, spec, alg, b"\x02" * 64, "EXTERNAL_MU", sig)
     with pytest.raises(ValidationException) as exc:
         crypto.sign(key, spec, alg, b"\x01" * 32, "EXTERNAL_MU")
     assert exc.value.message == "Digest is invalid length for algorithm ML_DSA_SHAKE_256."

@@ -125,7 +125,7 @@ def test_enum_key_spec_and_usage_in_model_order():
     assert msg == (
         "1 validation error detected: Value 'RANDOM' at 'keyUsage' failed to satisfy "
         "constraint: Member must satisfy enum value set: "
-        "[SIGN_VERIFY, ENCRYPT_DECRYPT, GENERATE_VERIFY_MAC, KEY_AGREEMENT]"
+        f"[{', '.join(MODEL.shape_for('KeyUsageType').enum)}]"
     )
 
 
@@ -247,7 +247,8 @@ def test_required_missing_counts_json_null_as_absent():
 
 
 def test_required_missing_nested_in_list():
-    msg = validation_message("TagResource", {"KeyId": KEY_ID, "Tags": [{"TagKey": "a", "TagValue": "b"}, {"TagKey": "k"}]})
+    tags = [{"TagKey": "a", "TagValue": "b"}, {"TagKey": "k"}]
+    msg = validation_message("TagResource", {"KeyId": KEY_ID, "Tags": tags})
     assert msg == (
         "1 validation error detected: Value null at 'tags.2.member.tagValue' failed to "
         "satisfy constraint: Member must not be null"
@@ -279,8 +280,14 @@ def test_errors_across_nesting_levels_are_all_collected():
     msg = validation_message("CreateKey", params)
     assert msg.startswith("3 validation errors detected: ")
     assert "at 'keySpec'" in msg
-    assert "Value '' at 'tags.1.member.tagKey' failed to satisfy constraint: Member must have length greater than or equal to 1" in msg
-    assert "at 'tags.2.member.tagValue' failed to satisfy constraint: Member must have length less than or equal to 256" in msg
+    assert (
+        "Value '' at 'tags.1.member.tagKey' failed to satisfy constraint: "
+        "Member must have length greater than or equal to 1"
+    ) in msg
+    assert (
+        "at 'tags.2.member.tagValue' failed to satisfy constraint: "
+        "Member must have length less than or equal to 256"
+    ) in msg
 
 
 def test_list_of_enums_reports_whole_list():
@@ -348,26 +355,31 @@ def test_unknown_operation():
 # --------------------------------------------------------------------------------------
 
 
+ENC = {"KeyId": KEY_ID, "Plaintext": b"x"}
+IMPORT = {"KeyId": KEY_ID, "ImportToken": b"t", "EncryptedKeyMaterial": b"m"}
+
+
 @pytest.mark.parametrize(
     "operation, params, message",
     [
+        # Exact AWS texts for type errors are unrecorded; these pin the mock's wording.
         ("GenerateRandom", {"NumberOfBytes": "5"}, "STRING_VALUE can not be converted to an Integer"),
         ("GenerateRandom", {"NumberOfBytes": True}, "BOOLEAN_VALUE can not be converted to an Integer"),
         ("GenerateRandom", {"NumberOfBytes": 1.5}, "NUMBER_VALUE can not be converted to an Integer"),
         ("DescribeKey", {"KeyId": 5}, "NUMBER_VALUE can not be converted to a String"),
         ("DescribeKey", {"KeyId": {"a": 1}}, "Start of structure or map found where not expected."),
         ("DescribeKey", {"KeyId": ["a"]}, "Start of list found where not expected."),
-        ("Encrypt", {"KeyId": KEY_ID, "Plaintext": b"x", "DryRun": "true"}, "STRING_VALUE can not be converted to a Boolean"),
+        ("Encrypt", {**ENC, "DryRun": "true"}, "STRING_VALUE can not be converted to a Boolean"),
         ("Encrypt", {"KeyId": KEY_ID, "Plaintext": "eA=="}, "STRING_VALUE can not be converted to a Blob"),
-        ("Encrypt", {"KeyId": KEY_ID, "Plaintext": b"x", "EncryptionContext": ["a"]}, "Start of list found where not expected."),
-        ("Encrypt", {"KeyId": KEY_ID, "Plaintext": b"x", "EncryptionContext": {"a": 1}}, "NUMBER_VALUE can not be converted to a String"),
-        ("Encrypt", {"KeyId": KEY_ID, "Plaintext": b"x", "GrantTokens": "tok"}, "STRING_VALUE can not be converted to a List"),
-        ("Encrypt", {"KeyId": KEY_ID, "Plaintext": b"x", "GrantTokens": [1]}, "NUMBER_VALUE can not be converted to a String"),
+        ("Encrypt", {**ENC, "EncryptionContext": ["a"]}, "Start of list found where not expected."),
+        ("Encrypt", {**ENC, "EncryptionContext": {"a": 1}}, "NUMBER_VALUE can not be converted to a String"),
+        ("Encrypt", {**ENC, "GrantTokens": "tok"}, "STRING_VALUE can not be converted to a List"),
+        ("Encrypt", {**ENC, "GrantTokens": [1]}, "NUMBER_VALUE can not be converted to a String"),
         ("CreateKey", {"Tags": {"TagKey": "k"}}, "Start of structure or map found where not expected."),
         ("CreateKey", {"Tags": ["k"]}, "STRING_VALUE can not be converted to a Structure"),
         ("CreateGrant", {"KeyId": KEY_ID, "GranteePrincipal": "p", "Operations": ["Encrypt"], "Constraints": "x"},
          "STRING_VALUE can not be converted to a Structure"),
-        ("ImportKeyMaterial", {"KeyId": KEY_ID, "ImportToken": b"t", "EncryptedKeyMaterial": b"m", "ValidTo": "2030-01-01"},
+        ("ImportKeyMaterial", {**IMPORT, "ValidTo": "2030-01-01"},
          "STRING_VALUE can not be converted to a Timestamp"),
     ],
 )
@@ -407,7 +419,8 @@ def test_decode_blobs_and_leave_others():
 
 
 def test_decode_nested_blob():
-    params = {"CiphertextBlob": b64(b"c"), "Recipient": {"KeyEncryptionAlgorithm": "RSAES_OAEP_SHA_256", "AttestationDocument": b64(b"doc")}}
+    recipient = {"KeyEncryptionAlgorithm": "RSAES_OAEP_SHA_256", "AttestationDocument": b64(b"doc")}
+    params = {"CiphertextBlob": b64(b"c"), "Recipient": recipient}
     decode_request("Decrypt", params)
     assert params["CiphertextBlob"] == b"c"
     assert params["Recipient"]["AttestationDocument"] == b"doc"
@@ -460,7 +473,8 @@ def test_decode_timestamp_wrong_type_left_for_validate():
     params = {"KeyId": KEY_ID, "ImportToken": b"t", "EncryptedKeyMaterial": b"m", "ValidTo": True}
     decode_request("ImportKeyMaterial", params)
     assert params["ValidTo"] is True
-    assert serialization_error("ImportKeyMaterial", params).message == "BOOLEAN_VALUE can not be converted to a Timestamp"
+    message = serialization_error("ImportKeyMaterial", params).message
+    assert message == "BOOLEAN_VALUE can not be converted to a Timestamp"
 
 
 def test_decode_integral_float_to_int():
@@ -543,8 +557,9 @@ def to_wire(value: Any) -> Any:
     return value
 
 
-def test_model_has_54_operations():
-    assert len(MODEL.operation_names) == 54
+def test_model_has_at_least_the_54_documented_operations():
+    # botocore 1.43 has 54; newer releases add operations (1.44: Encapsulate, Decapsulate).
+    assert len(MODEL.operation_names) >= 54
 
 
 @pytest.mark.parametrize("operation", MODEL.operation_names)
@@ -585,4 +600,4 @@ def test_operation_names():
     from mock_kms.wire.validate import OPERATION_NAMES
 
     assert OPERATION_NAMES == frozenset(MODEL.operation_names)
-    assert "Encrypt" in OPERATION_NAMES and len(OPERATION_NAMES) == 54
+    assert "Encrypt" in OPERATION_NAMES and len(OPERATION_NAMES) >= 54

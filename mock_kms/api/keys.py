@@ -14,6 +14,7 @@ from mock_kms.core.backend import RegionBackend
 from mock_kms.core.errors import (
     CustomKeyStoreNotFoundException,
     LimitExceededException,
+    NotImplementedByMockException,
     UnsupportedOperationException,
     ValidationException,
 )
@@ -41,7 +42,9 @@ def create_key(ctx: RequestContext) -> dict[str, Any]:
             "You cannot specify KeySpec and CustomerMasterKeySpec in the same request. "
             "CustomerMasterKeySpec is deprecated."
         )
-    spec = KEY_SPECS[spec_name or legacy_spec or "SYMMETRIC_DEFAULT"]
+    spec = KEY_SPECS.get(spec_name or legacy_spec or "SYMMETRIC_DEFAULT")
+    if spec is None:  # a KeySpec newer botocore models know and the mock does not (yet)
+        raise NotImplementedByMockException(f"mock_kms does not support KeySpec {spec_name or legacy_spec} yet.")
     usage = params.get("KeyUsage")
     if usage is None:
         if not spec.is_symmetric:

@@ -97,7 +97,7 @@ class KeyMaterial:
 def _generate_secret(spec: str) -> bytes:
     if spec == "SYMMETRIC_DEFAULT":
         return os.urandom(32)
-    from mock_kms.core.crypto.asymmetric import generate_hmac_key
+    from mock_kms.core.crypto import generate_hmac_key
 
     return generate_hmac_key(spec)
 

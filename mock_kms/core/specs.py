@@ -12,6 +12,7 @@ ENCRYPT_DECRYPT = "ENCRYPT_DECRYPT"
 SIGN_VERIFY = "SIGN_VERIFY"
 GENERATE_VERIFY_MAC = "GENERATE_VERIFY_MAC"
 KEY_AGREEMENT = "KEY_AGREEMENT"
+ENCAPSULATE_DECAPSULATE = "ENCAPSULATE_DECAPSULATE"  # ML-KEM (botocore >= 1.44)
 
 _RSA_ENCRYPTION = ("RSAES_OAEP_SHA_1", "RSAES_OAEP_SHA_256")
 _RSA_SIGNING = (
@@ -34,6 +35,7 @@ class KeySpecInfo:
     signing_algorithms: tuple[str, ...] = ()
     mac_algorithms: tuple[str, ...] = ()
     key_agreement_algorithms: tuple[str, ...] = ()
+    encapsulation_algorithms: tuple[str, ...] = ()
     # Listed in the deprecated CustomerMasterKeySpec enum (not ML-DSA, not Ed25519).
     has_customer_master_key_spec: bool = True
 
@@ -59,6 +61,8 @@ class KeySpecInfo:
             return {"MacAlgorithms": list(self.mac_algorithms)}
         if usage == KEY_AGREEMENT:
             return {"KeyAgreementAlgorithms": list(self.key_agreement_algorithms)}
+        if usage == ENCAPSULATE_DECAPSULATE:
+            return {"EncapsulationAlgorithms": list(self.encapsulation_algorithms)}
         return {}
 
 
@@ -81,6 +85,15 @@ def _ecc(name: str, ecdsa: str, agreement: bool) -> KeySpecInfo:
         (SIGN_VERIFY, KEY_AGREEMENT) if agreement else (SIGN_VERIFY,),
         signing_algorithms=(ecdsa,),
         key_agreement_algorithms=("ECDH",) if agreement else (),
+    )
+
+
+def _ml_kem(level: int) -> KeySpecInfo:
+    return KeySpecInfo(
+        f"ML_KEM_{level}",
+        (ENCAPSULATE_DECAPSULATE,),
+        encapsulation_algorithms=("ML_KEM",),
+        has_customer_master_key_spec=False,
     )
 
 
@@ -117,6 +130,9 @@ KEY_SPECS: dict[str, KeySpecInfo] = {
         _ml_dsa(44),
         _ml_dsa(65),
         _ml_dsa(87),
+        _ml_kem(512),
+        _ml_kem(768),
+        _ml_kem(1024),
         KeySpecInfo(
             "SM2",
             (ENCRYPT_DECRYPT, SIGN_VERIFY, KEY_AGREEMENT),

@@ -32,7 +32,7 @@ import json
 import re
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from typing import Any, Callable, Literal, Mapping, Optional, Union
+from typing import Any, Callable, Literal, Mapping, NamedTuple, Optional, Union
 
 from mock_kms.core.errors import MalformedPolicyDocumentException
 
@@ -45,9 +45,11 @@ __all__ = [
     "PrincipalSpec",
     "RequestContext",
     "Statement",
+    "condition_holds",
     "evaluate",
     "parse_policy",
     "principal_matches",
+    "statement_applies",
 ]
 
 PolicyKind = Literal["key", "identity"]
@@ -92,8 +94,7 @@ class Decision(enum.Enum):
     NOT_APPLICABLE = "NotApplicable"  # no statement matched: an implicit deny
 
 
-@dataclass(frozen=True)
-class EvaluationResult:
+class EvaluationResult(NamedTuple):
     """What one policy says about one request.
 
     ``matched_account_principal_only`` is only meaningful for ``ALLOW``: it is True when
@@ -103,9 +104,10 @@ class EvaluationResult:
     A Deny matched through the account principal denies everyone in that account.
     """
 
+    # A NamedTuple rather than a frozen dataclass: equally immutable, cheaper to build.
     decision: Decision
     matched_account_principal_only: bool = False
-    sid: str | None = None  # Sid of the deciding statement, for explanations
+    sid: Optional[str] = None  # Sid of the deciding statement, for explanations
 
     @property
     def allowed(self) -> bool:
@@ -962,14 +964,21 @@ def principal_matches(statement: Statement, ctx: RequestContext) -> PrincipalMat
     return _match_principal(spec, ctx)
 
 
+# Plain loops rather than any(<generator>): this is the hot path, and loops are faster.
+
+
 def _matches_action(statement: Statement, action_lower: str) -> bool:
-    hit = any(glob.matches(action_lower) for glob in statement.actions)
-    return hit != statement.actions_negated
+    for glob in statement.actions:
+        if glob.matches(action_lower):
+            return not statement.actions_negated
+    return statement.actions_negated
 
 
 def _matches_resource(statement: Statement, ctx: RequestContext) -> bool:
-    hit = any(pattern.matches(ctx.resource, ctx._values) for pattern in statement.resources)
-    return hit != statement.resources_negated
+    for pattern in statement.resources:
+        if pattern.matches(ctx.resource, ctx._values):
+            return not statement.resources_negated
+    return statement.resources_negated
 
 
 def statement_applies(statement: Statement, ctx: RequestContext, *, check_principal: bool) -> PrincipalMatch:

@@ -33,8 +33,8 @@ import re
 from datetime import datetime, timezone
 from typing import Any, Callable
 
-import botocore.session
 from botocore.model import OperationNotFoundError, ServiceModel, Shape
+from mock_kms.wire.model import operation_names, service_model
 
 from mock_kms.core.errors import (
     SerializationException,
@@ -51,21 +51,14 @@ _Check = Callable[[Any, str, str, list], None]
 # An operation-level validator / decoder over the whole request body.
 _OpCheck = Callable[[dict], None]
 
-_model: ServiceModel | None = None
 _validators: dict[str, _OpCheck] = {}
 _decoders: dict[str, _OpCheck | None] = {}
 
 
-def _service_model() -> ServiceModel:
-    global _model
-    if _model is None:
-        _model = botocore.session.get_session().get_service_model("kms")
-    return _model
+_service_model = service_model
 
-
-# The 54 KMS operation names of the model, for the dispatcher's "unknown operation" test.
-# (Loading the model here costs ~30 ms once, at import.)
-OPERATION_NAMES: frozenset[str] = frozenset(_service_model().operation_names)
+# The KMS operation names of the model, for the dispatcher's "unknown operation" test.
+OPERATION_NAMES: frozenset[str] = operation_names()
 
 
 def _input_shape(operation_name: str) -> Shape | None:

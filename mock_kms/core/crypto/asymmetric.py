@@ -7,17 +7,21 @@ key spec and the key material (``cryptography`` key objects) and gets bytes back
 Unsupported (answered with ``UnsupportedOperationException``, never faked):
 
 * ``SM2`` key specs / ``SM2DSA`` / ``SM2PKE``: ``cryptography`` has no SM2.
-* ``ED25519_PH_SHA_512``: ``cryptography`` has no Ed25519ph (RFC 8032 HashEdDSA) API.
-* ``MessageType=EXTERNAL_MU`` for ML-DSA: ``cryptography`` has no external-mu API.
+* ``ML_KEM_512`` keys and data key pairs: ``cryptography`` has ML-KEM-768/1024 only.
+
+``ED25519_PH_SHA_512`` (RFC 8032 Ed25519ph, which ``cryptography`` lacks) is done by the
+pure-Python :mod:`mock_kms.core.crypto.ed25519ph`; ML-DSA ``EXTERNAL_MU`` uses
+``cryptography``'s ``sign_mu`` / ``verify_mu``.
 """
 
 from __future__ import annotations
 
 from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
 from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec, ed25519, mldsa, padding, rsa
+from cryptography.hazmat.primitives.asymmetric import ec, ed25519, mldsa, mlkem, padding, rsa
 from cryptography.hazmat.primitives.asymmetric.utils import Prehashed
 
+from mock_kms.core.crypto import ed25519ph
 from mock_kms.core.errors import (
     InvalidCiphertextException,
     InvalidKeyUsageException,
@@ -30,6 +34,7 @@ from mock_kms.core.errors import (
 __all__ = [
     "generate_private_key",
     "generate_data_key_pair",
+    "check_signing_request",
     "private_key_to_pkcs8_der",
     "private_key_from_der_or_pem",
     "public_key_der",
@@ -39,6 +44,8 @@ __all__ = [
     "rsa_decrypt",
     "rsa_max_plaintext_length",
     "derive_shared_secret",
+    "load_peer_public_key",
+    "check_data_key_pair_spec",
 ]
 
 # ---------------------------------------------------------------------------
@@ -69,15 +76,10 @@ _SM2_UNSUPPORTED = (
     "'cryptography' library it is built on has no SM2/SM3 implementation, and the mock "
     "never returns fake key material or signatures."
 )
-_ED25519PH_UNSUPPORTED = (
-    "mock_kms does not support ED25519_PH_SHA_512: the 'cryptography' library has no "
-    "Ed25519ph (RFC 8032 HashEdDSA) API, so a signature that verifies outside the mock "
-    "cannot be produced or checked. Use ED25519_SHA_512 with MessageType RAW."
-)
-_EXTERNAL_MU_UNSUPPORTED = (
-    "mock_kms does not support MessageType EXTERNAL_MU: the 'cryptography' library has "
-    "no ML-DSA external-mu (FIPS 204 section 6.2) signing/verification API. Use "
-    "MessageType RAW (messages up to 4096 bytes)."
+_ML_KEM_512_UNSUPPORTED = (
+    "mock_kms does not support ML_KEM_512 keys or data key pairs: the 'cryptography' library it "
+    "is built on implements ML-KEM-768 and ML-KEM-1024 only, and the mock never returns "
+    "fake key material."
 )
 
 # Sign algorithms: name -> (family, hash class or None)
@@ -135,7 +137,13 @@ _DATA_KEY_PAIR_SPECS = (
     "ECC_SECG_P256K1",
     "SM2",
     "ECC_NIST_EDWARDS25519",
+    "ML_KEM_512",
+    "ML_KEM_768",
+    "ML_KEM_1024",
 )
+
+_ML_KEM = {"ML_KEM_768": mlkem.MLKEM768PrivateKey, "ML_KEM_1024": mlkem.MLKEM1024PrivateKey}
+_ML_KEM_PUBLIC = {"ML_KEM_768": mlkem.MLKEM768PublicKey, "ML_KEM_1024": mlkem.MLKEM1024PublicKey}
 
 _EXTERNAL_MU_LENGTH = 64
 
@@ -170,6 +178,10 @@ def generate_private_key(key_spec: str):
         return ed25519.Ed25519PrivateKey.generate()
     if key_spec in _MLDSA:
         return _MLDSA[key_spec][0].generate()
+    if key_spec in _ML_KEM:
+        return _ML_KEM[key_spec].generate()
+    if key_spec == "ML_KEM_512":
+        raise UnsupportedOperationException(_ML_KEM_512_UNSUPPORTED)
     if key_spec == _SM2:
         raise UnsupportedOperationException(_SM2_UNSUPPORTED)
     raise _not_asymmetric(key_spec)
@@ -207,6 +219,8 @@ def _key_matches_spec(key, key_spec: str) -> bool:
         return isinstance(key, (ed25519.Ed25519PrivateKey, ed25519.Ed25519PublicKey))
     if key_spec in _MLDSA:
         return isinstance(key, _MLDSA[key_spec])
+    if key_spec in _ML_KEM:
+        return isinstance(key, (_ML_KEM[key_spec], _ML_KEM_PUBLIC[key_spec]))
     return False
 
 
@@ -240,10 +254,12 @@ def private_key_from_der_or_pem(data: bytes, key_spec: str):
     return key
 
 
-def generate_data_key_pair(key_pair_spec: str) -> tuple[bytes, bytes]:
-    """``(private PKCS#8 DER, public SubjectPublicKeyInfo DER)`` for a DataKeyPairSpec."""
+def check_data_key_pair_spec(key_pair_spec: str) -> None:
+    """Raise what ``generate_data_key_pair`` would for this spec, without generating a key."""
     if key_pair_spec == _SM2:
         raise UnsupportedOperationException(_SM2_UNSUPPORTED)
+    if key_pair_spec == "ML_KEM_512":
+        raise UnsupportedOperationException(_ML_KEM_512_UNSUPPORTED)
     if key_pair_spec not in _DATA_KEY_PAIR_SPECS:
         # AWS's generic enum-validation form (value-set order in real AWS is unspecified).
         raise ValidationException(
@@ -251,6 +267,11 @@ def generate_data_key_pair(key_pair_spec: str) -> tuple[bytes, bytes]:
             "satisfy constraint: Member must satisfy enum value set: "
             f"[{', '.join(_DATA_KEY_PAIR_SPECS)}]"
         )
+
+
+def generate_data_key_pair(key_pair_spec: str) -> tuple[bytes, bytes]:
+    """``(private PKCS#8 DER, public SubjectPublicKeyInfo DER)`` for a DataKeyPairSpec."""
+    check_data_key_pair_spec(key_pair_spec)
     key = generate_private_key(key_pair_spec)
     return private_key_to_pkcs8_der(key), public_key_der(key)
 
@@ -308,12 +329,19 @@ def _check_signing_request(key, key_spec: str, signing_algorithm: str, message: 
         # Unrecorded: documented rule is "must be 64 bytes"; reuses the digest template.
         raise ValidationException(f"Digest is invalid length for algorithm {signing_algorithm}.")
 
-    if family == "ED25519_PH":
-        raise UnsupportedOperationException(_ED25519PH_UNSUPPORTED)
-    if message_type == "EXTERNAL_MU":
-        raise UnsupportedOperationException(_EXTERNAL_MU_UNSUPPORTED)
-
     return family, (hash_cls() if hash_cls is not None else None), message_type
+
+
+def check_signing_request(key_spec: str, signing_algorithm: str, message: bytes, message_type: str | None) -> None:
+    """Validate a Sign/Verify request without touching key material (algorithm allowed for
+    the spec, MessageType rules, digest / mu length); raises what ``sign`` would raise."""
+    _check_signing_request(None, key_spec, signing_algorithm, message, message_type)
+
+
+def _ed25519_seed(private_key) -> bytes:
+    return private_key.private_bytes(
+        serialization.Encoding.Raw, serialization.PrivateFormat.Raw, serialization.NoEncryption()
+    )
 
 
 def _hash_arg(hash_obj: hashes.HashAlgorithm, message_type: str):
@@ -334,6 +362,10 @@ def sign(private_key, key_spec: str, signing_algorithm: str, message: bytes, mes
     Signatures: RSA per PKCS #1 (PSS: MGF1 same hash, salt = digest length), ECDSA as DER,
     Ed25519 as the 64-byte RFC 8032 signature, ML-DSA as the FIPS 204 signature (pure
     ML-DSA, empty context).
+
+    ED25519_PH_SHA_512 (MessageType DIGEST): RFC 8032 Ed25519ph with an empty context over
+    the given digest, i.e. KMS applies the SHA-512 prehash to it again (as AWS documents:
+    "the input is hashed twice"). ML-DSA EXTERNAL_MU: the 64 bytes are FIPS 204's mu.
     """
     family, hash_obj, message_type = _check_signing_request(
         private_key, key_spec, signing_algorithm, message, message_type
@@ -347,7 +379,11 @@ def sign(private_key, key_spec: str, signing_algorithm: str, message: bytes, mes
         return private_key.sign(message, ec.ECDSA(_hash_arg(hash_obj, message_type)))
     if family == "ED25519":
         return private_key.sign(message)
+    if family == "ED25519_PH":
+        return ed25519ph.sign(_ed25519_seed(private_key), message, prehash=True)
     if family == "ML_DSA":
+        if message_type == "EXTERNAL_MU":
+            return private_key.sign_mu(message)
         return private_key.sign(message)
     raise KMSInternalException(f"mock_kms internal error: unhandled signing family {family}.")  # pragma: no cover
 
@@ -378,6 +414,11 @@ def verify(
             key.verify(signature, message, padding.PKCS1v15(), _hash_arg(hash_obj, message_type))
         elif family == "ECDSA":
             key.verify(signature, message, ec.ECDSA(_hash_arg(hash_obj, message_type)))
+        elif family == "ED25519_PH":
+            if not ed25519ph.verify(key.public_bytes_raw(), message, signature, prehash=True):
+                raise InvalidSignature()
+        elif family == "ML_DSA" and message_type == "EXTERNAL_MU":
+            key.verify_mu(signature, message)
         elif family in ("ED25519", "ML_DSA"):
             key.verify(signature, message)
         else:  # pragma: no cover
@@ -445,24 +486,33 @@ def rsa_decrypt(private_key, key_spec: str, algorithm: str, ciphertext: bytes) -
 # ---------------------------------------------------------------------------
 
 
+def load_peer_public_key(key_spec: str, peer_public_key_der: bytes) -> ec.EllipticCurvePublicKey:
+    """The peer's public key for ECDH with a ``key_spec`` key (no key material needed).
+
+    Not a DER SubjectPublicKeyInfo of a point on the key's curve -> ``ValidationException("")``.
+    """
+    if key_spec == _SM2:
+        raise UnsupportedOperationException(_SM2_UNSUPPORTED)
+    if key_spec not in _ECDH_SPECS:
+        raise _incompatible("ECDH", key_spec)
+    try:
+        peer = serialization.load_der_public_key(bytes(peer_public_key_der))
+    except (ValueError, TypeError, UnsupportedAlgorithm):
+        raise ValidationException("") from None
+    if not isinstance(peer, ec.EllipticCurvePublicKey) or peer.curve.name != _EC_CURVES[key_spec].name:
+        raise ValidationException("")
+    return peer
+
+
 def derive_shared_secret(private_key, key_spec: str, peer_public_key_der: bytes) -> bytes:
     """Raw ECDH shared secret (the x-coordinate, field-size bytes; no KDF), as KMS returns.
 
     ``peer_public_key_der`` must be a DER SubjectPublicKeyInfo on the key's curve; anything
     else -> ``ValidationException("")`` (AWS sends an empty message).
     """
-    if key_spec == _SM2:
-        raise UnsupportedOperationException(_SM2_UNSUPPORTED)
-    if key_spec not in _ECDH_SPECS:
-        raise _incompatible("ECDH", key_spec)
+    peer = load_peer_public_key(key_spec, peer_public_key_der)
     if not _key_matches_spec(private_key, key_spec):
         raise KMSInternalException(f"mock_kms internal error: key material does not match key spec {key_spec}.")
-    try:
-        peer = serialization.load_der_public_key(bytes(peer_public_key_der))
-    except (ValueError, TypeError, UnsupportedAlgorithm):
-        raise ValidationException("") from None
-    if not isinstance(peer, ec.EllipticCurvePublicKey) or peer.curve.name != private_key.curve.name:
-        raise ValidationException("")
     try:
         return private_key.exchange(ec.ECDH(), peer)
     except ValueError:
