@@ -4,12 +4,22 @@ botocore: ``Endpoint._send`` is patched once, at class level, so clients created
 the mock started are covered too. A request is KMS when its ``X-Amz-Target`` header
 starts with ``TrentService.`` — whatever its URL (any region, FIPS, dual-stack, custom
 ``endpoint_url`` or ``AWS_ENDPOINT_URL_KMS``). Everything else goes to the network as usual.
+
+Other copies of botocore's ``Endpoint`` are patched the same way while a mock is active:
+aiobotocore's ``AioEndpoint._send`` (a coroutine, answered with an ``AioAWSResponse`` whose
+body is read with ``await``) and the botocore that awscli >= 1.44 vendors as
+``awscli.botocore``. Neither is imported by the mock: a module already loaded is patched at
+``activate()``, one imported later (while a mock is active) is patched right after it loads,
+by a small ``sys.meta_path`` hook, so users who don't use them pay nothing.
 """
 
 from __future__ import annotations
 
+import importlib.abc
+import inspect
 import io
 import re
+import sys
 import threading
 from typing import TYPE_CHECKING, Any, Iterator
 
@@ -65,6 +75,8 @@ def activate(mock: "KmsMock") -> None:
         if _original_send is None:
             _original_send = Endpoint._send
             Endpoint._send = _send
+        if not _active:
+            _patch_other_endpoints()
         _active.append(mock)
 
 
@@ -76,6 +88,150 @@ def deactivate(mock: "KmsMock") -> None:
         if not _active and _original_send is not None:
             Endpoint._send = _original_send
             _original_send = None
+        if not _active:
+            _unpatch_other_endpoints()
+
+
+# -- aiobotocore and awscli's vendored botocore ----------------------------------------------
+# module holding the Endpoint class -> (class name, kind). Patched only if the user loads them.
+_OTHER_ENDPOINTS: dict[str, tuple[str, str]] = {
+    "aiobotocore.endpoint": ("AioEndpoint", "async"),
+    "awscli.botocore.endpoint": ("Endpoint", "sync"),
+}
+_other_originals: dict[str, tuple[type, Any]] = {}  # module name -> (class, its own original _send)
+
+
+class _AsyncRawBody:
+    """What aiobotocore's ``AioAWSResponse`` reads a body from (``await raw.read()``)."""
+
+    def __init__(self, data: bytes) -> None:
+        self._data = data
+
+    async def read(self, amt: int | None = None) -> bytes:
+        if amt is None or amt < 0:
+            data, self._data = self._data, b""
+        else:
+            data, self._data = self._data[:amt], self._data[amt:]
+        return data
+
+    aread = read
+
+    def release(self) -> None:  # aiohttp-style cleanup calls are harmless no-ops
+        pass
+
+    close = release
+
+
+def _body_bytes(body: Any) -> Any:
+    if hasattr(body, "read"):
+        body = body.read()
+    return body
+
+
+def _aio_send_for(module_name: str) -> Any:
+    async def _aio_send(self: Any, request: Any) -> Any:
+        mock = _active[-1] if _active else None
+        if mock is not None and is_kms_target(request.headers.get("X-Amz-Target")):
+            body = _body_bytes(request.body)
+            if inspect.isawaitable(body):  # an async stream body
+                body = await body
+            response = handle(mock, request.headers, body)
+            from aiobotocore.awsrequest import AioAWSResponse
+
+            return AioAWSResponse(request.url, response.status, response.headers, _AsyncRawBody(response.body))
+        return await _other_originals[module_name][1](self, request)
+
+    return _aio_send
+
+
+def _sync_send_for(module_name: str) -> Any:
+    def _vendored_send(self: Any, request: Any) -> Any:
+        mock = _active[-1] if _active else None
+        if mock is not None and is_kms_target(request.headers.get("X-Amz-Target")):
+            response = handle(mock, request.headers, _body_bytes(request.body))
+            # The response class of the same botocore copy as the endpoint.
+            awsrequest = sys.modules.get(module_name.rsplit(".", 1)[0] + ".awsrequest")
+            response_cls = getattr(awsrequest, "AWSResponse", AWSResponse)
+            return response_cls(request.url, response.status, response.headers, _RawBody(response.body))
+        return _other_originals[module_name][1](self, request)
+
+    return _vendored_send
+
+
+def _patch_endpoint_module(module_name: str, module: Any) -> None:
+    """Patch the Endpoint class of one loaded module (no-op if already patched or unknown)."""
+    if module_name in _other_originals:
+        return
+    class_name, kind = _OTHER_ENDPOINTS[module_name]
+    cls = getattr(module, class_name, None)
+    if cls is None or cls is Endpoint or "_send" not in vars(cls):
+        return  # e.g. awscli.botocore aliased to the botocore already patched above
+    _other_originals[module_name] = (cls, vars(cls)["_send"])
+    cls._send = _aio_send_for(module_name) if kind == "async" else _sync_send_for(module_name)
+
+
+class _PatchAfterImport(importlib.abc.MetaPathFinder):
+    """Patches an endpoint module the moment it is imported while a mock is active."""
+
+    def __init__(self) -> None:
+        self._busy: set[str] = set()
+
+    def find_spec(self, fullname: str, path: Any, target: Any = None) -> Any:
+        if fullname not in _OTHER_ENDPOINTS or fullname in self._busy:
+            return None
+        self._busy.add(fullname)
+        try:
+            for finder in sys.meta_path:
+                if finder is self or not hasattr(finder, "find_spec"):
+                    continue
+                spec = finder.find_spec(fullname, path, target)
+                if spec is not None:
+                    break
+            else:
+                return None
+        finally:
+            self._busy.discard(fullname)
+        if spec.loader is not None and hasattr(spec.loader, "exec_module"):
+            spec.loader = _PatchingLoader(spec.loader, fullname)
+        return spec
+
+
+class _PatchingLoader(importlib.abc.Loader):
+    def __init__(self, loader: Any, fullname: str) -> None:
+        self._loader = loader
+        self._fullname = fullname
+
+    def create_module(self, spec: Any) -> Any:
+        return self._loader.create_module(spec)
+
+    def exec_module(self, module: Any) -> None:
+        self._loader.exec_module(module)
+        with _lock:
+            if _active:
+                _patch_endpoint_module(self._fullname, module)
+
+    def __getattr__(self, name: str) -> Any:  # get_source, is_package, ... for tracebacks and inspect
+        return getattr(self._loader, name)
+
+
+_import_hook = _PatchAfterImport()
+
+
+def _patch_other_endpoints() -> None:
+    for module_name in _OTHER_ENDPOINTS:
+        module = sys.modules.get(module_name)
+        if module is not None:
+            _patch_endpoint_module(module_name, module)
+    if _import_hook not in sys.meta_path:
+        sys.meta_path.insert(0, _import_hook)
+
+
+def _unpatch_other_endpoints() -> None:
+    if _import_hook in sys.meta_path:
+        sys.meta_path.remove(_import_hook)
+    for cls, original in _other_originals.values():
+        cls._send = original
+    _other_originals.clear()
 
 
 # -- requests (hand-signed calls to the KMS endpoint), through `responses` -------------------

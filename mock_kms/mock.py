@@ -29,6 +29,7 @@ DEFAULT_QUOTAS: dict[str, int] = {
     "tags_per_key": 50,
     "on_demand_rotations_per_key": 25,
     "custom_key_stores": 10,
+    "key_policy_size": 32_768,  # bytes
 }
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -45,6 +46,10 @@ class KmsMock:
     answered from the in-memory backend; nothing reaches the network.
     """
 
+    # Declare the CloudHSM clusters and XKS proxies behind custom key stores
+    # (``add_cloudhsm_cluster``, ``add_xks_proxy``): core/custom_key_stores.py. Set on reset.
+    custom_key_stores: Any
+
     def __init__(
         self,
         *,
@@ -54,16 +59,24 @@ class KmsMock:
         strict_credentials: bool = False,
         intercept_requests: bool = True,
         state: str | os.PathLike[str] | None = None,
+        seed: str | os.PathLike[str] | None = None,
+        rate_limits: bool | dict[str, float | None] = False,
     ) -> None:
         unknown = set(quotas or ()) - set(DEFAULT_QUOTAS)
         if unknown:
             raise ValueError(f"unknown quota names: {sorted(unknown)}; known: {sorted(DEFAULT_QUOTAS)}")
+        from mock_kms.rate_limits import configure
+
+        # Request-rate quotas (mock_kms/rate_limits.py): None when off, else the overrides.
+        self.rate_limits = configure(rate_limits)
+        self._rate_limits_option = rate_limits
         self._region = region
         self.account = account
         self.quotas = {**DEFAULT_QUOTAS, **(quotas or {})}
         self.strict_credentials = strict_credentials
         self.intercept_requests = intercept_requests
         self.state_path = state
+        self.seed_path = seed
         self._active = False
         self._lock = threading.Lock()
         self._saved_env: dict[str, str | None] = {}
@@ -75,11 +88,25 @@ class KmsMock:
         self.clock = Clock()
         self.backend = Backend(self.clock)
         self.journal = Journal(self.clock)
+        # Time-based transitions (core/lifecycle.py) are journaled as CloudTrail service events.
+        self.backend.extras["record_event"] = self._record_event
         from mock_kms.iam.principals import IamRegistry
 
         self.iam = IamRegistry(self)
         for hook in _ON_RESET:
             hook(self)
+
+    def _record_event(self, operation: str, key: Any, when: Any, details: dict[str, Any]) -> None:
+        self.journal.add_event(operation, key.region, key.account, key, when, details)
+
+    def run_due_events(self) -> None:
+        """Apply the time-based transitions that are due now (deletions, rotations).
+
+        Every request does this first; call it to inspect ``backend`` or ``calls`` after
+        moving the clock without making a request.
+        """
+        with self.backend.lock:
+            self.backend.run_due_events()
 
     @property
     def region(self) -> str:
@@ -122,6 +149,10 @@ class KmsMock:
                 from mock_kms.state import load_state
 
                 load_state(self, self.state_path)
+            if self.seed_path is not None:
+                from mock_kms.seed import load_seed
+
+                load_seed(self, self.seed_path)
             self._supply_environment()
             interception.activate(self)
             if self.intercept_requests:
@@ -180,6 +211,8 @@ class KmsMock:
             strict_credentials=self.strict_credentials,
             intercept_requests=self.intercept_requests,
             state=self.state_path,
+            seed=self.seed_path,
+            rate_limits=self._rate_limits_option,
         )
 
     def __call__(self, target: F) -> F:
@@ -221,6 +254,51 @@ class KmsMock:
                 setattr(cls, name, self._decorate_function(member))
         return cls
 
+    # -- saved state, seeds (mock_kms/state.py, mock_kms/seed.py) ----------------------
+    def save(self, path: str | os.PathLike[str]) -> None:
+        """Write keys, material, aliases, grants, principals… to a JSON state file."""
+        from mock_kms.state import save_state
+
+        save_state(self, path)
+
+    def load(self, path: str | os.PathLike[str]) -> None:
+        """Replace this mock's state with a saved one (a bad file changes nothing)."""
+        from mock_kms.state import load_state
+
+        load_state(self, path)
+
+    def load_seed(self, path: str | os.PathLike[str]) -> None:
+        """Add the keys, aliases and principals a seed file (JSON or TOML) declares."""
+        from mock_kms.seed import load_seed
+
+        load_seed(self, path)
+
+    # -- fault injection (mock_kms/faults.py) -----------------------------------------
+    def inject_error(self, operation: str, code: str, message: str | None = None, **options: Any) -> Any:
+        """Answer ``operation`` ("*" = any) with AWS error ``code``; options: times, probability,
+        seed, key, principal, status. Returns the Fault (``.fired``, ``.remaining``, ``.cancel()``)."""
+        from mock_kms.faults import inject_error
+
+        return inject_error(self, operation, code, message, **options)
+
+    def inject_latency(self, operation: str, seconds: float, **options: Any) -> Any:
+        """Delay the answers to ``operation`` ("*" = any) by ``seconds``; same options as inject_error."""
+        from mock_kms.faults import inject_latency
+
+        return inject_latency(self, operation, seconds, **options)
+
+    def clear_faults(self) -> None:
+        from mock_kms.faults import injector
+
+        injector(self).clear()
+
+    @property
+    def faults(self) -> list[Any]:
+        """The injected faults, in the order they are checked."""
+        from mock_kms.faults import injector
+
+        return injector(self).faults
+
     # -- conveniences -----------------------------------------------------------------
     def client(self, service_name: str = "kms", region_name: str | None = None, **kwargs: Any) -> Any:
         """A boto3 client (botocore client if boto3 is not installed) bound to this mock's region."""
@@ -259,6 +337,54 @@ def make_client(service_name: str, region_name: str, **kwargs: Any) -> Any:
 # Feature modules register hooks here (e.g. AWS managed keys on reset, faults before requests).
 _ON_RESET: list[Callable[[KmsMock], None]] = []
 _BEFORE_REQUEST: list[Callable[[KmsMock, str, CallRecord], None]] = []
+
+from mock_kms import faults as _faults, journal as _journal  # noqa: E402
+
+_BEFORE_REQUEST.extend([_faults.before_request, _journal.note_related_keys])
+_ON_RESET.append(_journal.install)
+
+# Grant tokens in any request's GrantTokens must come from this mock state (api/grants.py).
+from mock_kms.api import grants as _grants  # noqa: E402
+
+_BEFORE_REQUEST.append(_grants.check_request_grant_tokens)
+
+
+def _install_authorization(mock: KmsMock) -> None:
+    from mock_kms.iam.authorize import install
+
+    install(mock)
+
+
+_ON_RESET.append(_install_authorization)
+
+
+def _install_regions(mock: KmsMock) -> None:
+    from mock_kms.api.multi_region import install as install_multi_region
+    from mock_kms.core.managed_keys import install as install_managed_keys
+
+    install_managed_keys(mock.backend)  # alias/aws/<service> -> its AWS managed key, on first use
+    install_multi_region(mock.backend)  # replicas saved while Creating settle after a load
+
+
+def _throttle(mock: KmsMock, operation: str, record: CallRecord) -> None:
+    if mock.rate_limits is not None:  # mock_kms(rate_limits=...): mock_kms/rate_limits.py
+        from mock_kms.rate_limits import throttle
+
+        throttle(mock, operation, record)
+
+
+_ON_RESET.append(_install_regions)
+
+
+def _install_custom_key_stores(mock: KmsMock) -> None:
+    from mock_kms.api import custom_key_stores, imports
+
+    custom_key_stores.install(mock)  # CreateKey/GenerateRandom hooks; kms_mock.custom_key_stores
+    imports.install(mock)  # imported material expiry survives a state load
+
+
+_ON_RESET.append(_install_custom_key_stores)
+_BEFORE_REQUEST.append(_throttle)
 
 
 def mock_kms(func: F | None = None, **options: Any) -> Any:

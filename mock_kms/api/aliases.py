@@ -8,6 +8,7 @@ from typing import Any
 from mock_kms.api.context import RequestContext
 from mock_kms.api.pagination import paginate
 from mock_kms.api.registry import operation
+from mock_kms.core import managed_keys
 from mock_kms.core.backend import Alias
 from mock_kms.core.errors import (
     AlreadyExistsException,
@@ -16,6 +17,7 @@ from mock_kms.core.errors import (
     NotFoundException,
     ValidationException,
 )
+from mock_kms.core.keys import Key
 
 _ALIAS_CHARS = re.compile(r"^alias/[a-zA-Z0-9/_-]+$")
 MAX_ALIASES_PER_KEY = 50
@@ -47,12 +49,20 @@ def create_alias(ctx: RequestContext) -> dict[str, Any]:
         raise InvalidAliasNameException(f"{key.arn} is an AWS managed key and cannot be given an alias.")
     if name in here.aliases:
         raise AlreadyExistsException(f"An alias with the name {here.alias_arn(name)} already exists")
-    limit = ctx.mock.quota("aliases_per_key") if ctx.mock else MAX_ALIASES_PER_KEY
-    if len(here.aliases_of(key.key_id)) >= limit:
-        raise LimitExceededException(f"Cannot create more than {limit} aliases for key {key.arn}.")
+    _check_alias_quota(ctx, key)
     now = ctx.now()
     here.aliases[name] = Alias(name, key.key_id, here.alias_arn(name), now, now)
     return {}
+
+
+def _check_alias_quota(ctx: RequestContext, key: Key) -> None:
+    limit = ctx.mock.quota("aliases_per_key") if ctx.mock else MAX_ALIASES_PER_KEY
+    usage = len(ctx.here.aliases_of(key.key_id))
+    if usage >= limit:
+        # AWS's text, recorded 2024 [GH:scylladb/scylla-cluster-tests#7611].
+        raise LimitExceededException(
+            f"Aliases per key quota for this account in this region is {limit}, current usage is {usage}."
+        )
 
 
 def _existing_alias(ctx: RequestContext, name: str) -> Alias:
@@ -77,11 +87,15 @@ def update_alias(ctx: RequestContext) -> dict[str, Any]:
     key = ctx.use_key("TargetKeyId", allow_alias=False)
     if key.account != ctx.account:
         raise NotFoundException(f"Key '{key.arn}' does not exist")
+    if key.key_manager == "AWS":
+        raise InvalidAliasNameException(f"{key.arn} is an AWS managed key and cannot be given an alias.")
     if current is not None and (current.spec.name, current.key_usage) != (key.spec.name, key.key_usage):
         # AWS requires the same key type and usage; its text is unrecorded.
         raise ValidationException(
             f"{key.arn} has a different key spec or key usage than the key currently associated with {name}."
         )
+    if key.key_id != alias.target_key_id:
+        _check_alias_quota(ctx, key)
     alias.target_key_id = key.key_id
     alias.last_updated_date = ctx.now()
     return {}
@@ -115,8 +129,13 @@ def alias_entry(alias: Alias) -> dict[str, Any]:
 def list_aliases(ctx: RequestContext) -> dict[str, Any]:
     ctx.authorize("kms:ListAliases", resource="*")
     aliases = list(ctx.here.aliases.values())
+    key_id = None
     if ctx.params.get("KeyId"):
         key = ctx.find_key(ctx.params["KeyId"], allow_alias=False)
+        key_id = key.key_id
         aliases = [alias for alias in aliases if alias.target_key_id == key.key_id]
     entries = [alias_entry(alias) for alias in aliases]
+    # AWS's aliases (alias/aws/<service>) of the AWS managed keys created so far
+    # (core/managed_keys.py; optionally the predefined ones too, without TargetKeyId).
+    entries.extend(managed_keys.alias_entries(ctx.here, key_id, ctx.backend.extras))
     return paginate(entries, ctx.params, scope="ListAliases", default_limit=50, max_limit=100, field="Aliases")

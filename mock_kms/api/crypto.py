@@ -122,7 +122,8 @@ def open_ciphertext(
         if parsed.key_id != key.key_id:
             raise IncorrectKeyException("The key ID in the request does not identify a CMK that can perform this operation.")
     material = key.material.find(parsed.material_id)
-    if material is None or not material.has_material and material.imported:
+    # Imported material that was deleted or expired in this region cannot decrypt.
+    if material is None or not material.available_in(key.region):
         raise InvalidCiphertextException("")
     return key, ciphertext.open_sealed(parsed, material.secret, context), material
 

@@ -3,13 +3,14 @@ ScheduleKeyDeletion, CancelKeyDeletion."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from mock_kms.api.context import RequestContext
 from mock_kms.api.pagination import paginate
 from mock_kms.api.registry import operation
 from mock_kms.api.tags import validate_tags
+from mock_kms.core import lifecycle
 from mock_kms.core.backend import RegionBackend
 from mock_kms.core.errors import (
     CustomKeyStoreNotFoundException,
@@ -19,17 +20,27 @@ from mock_kms.core.errors import (
     ValidationException,
 )
 from mock_kms.core.keys import Key, KeyMaterial, KeyMaterialSet, KeyState, default_key_policy, new_key_id, new_material_id
+from mock_kms.core.managed_keys import customer_key_count
 from mock_kms.core.specs import ENCRYPT_DECRYPT, KEY_SPECS
 
 MAX_POLICY_BYTES = 32768
 
 
-def check_policy_size(policy: str) -> None:
-    if len(policy.encode("utf-8")) > MAX_POLICY_BYTES:
+def check_policy_size(policy: str, limit: int | None = None) -> None:
+    """The key policy document size quota (32 KB; ``quotas={"key_policy_size": …}``)."""
+    limit = MAX_POLICY_BYTES if limit is None else limit
+    if len(policy.encode("utf-8")) > limit:
         # AWS answers LimitExceededException for the 32 KB quota; its text is unrecorded.
-        raise LimitExceededException(
-            f"Key policy document size exceeds the limit of {MAX_POLICY_BYTES} bytes."
-        )
+        raise LimitExceededException(f"Key policy document size exceeds the limit of {limit} bytes.")
+
+
+def key_quota_error(limit: int, usage: int) -> LimitExceededException:
+    """The customer managed keys per Region quota (CreateKey, ReplicateKey).
+
+    AWS's text as recorded for CreateKey in 2016 [GH:convox/rack#347]."""
+    return LimitExceededException(
+        f"Key quota for this account in this region is {limit} but the current usage is {usage}."
+    )
 
 
 @operation("CreateKey")
@@ -60,7 +71,8 @@ def create_key(ctx: RequestContext) -> dict[str, Any]:
     origin = params.get("Origin", "AWS_KMS")
     multi_region = bool(params.get("MultiRegion"))
     store_id = params.get("CustomKeyStoreId")
-    if origin in ("AWS_CLOUDHSM", "EXTERNAL_KEY_STORE") or store_id:
+    in_custom_key_store = origin in ("AWS_CLOUDHSM", "EXTERNAL_KEY_STORE") or bool(store_id or params.get("XksKeyId"))
+    if in_custom_key_store:
         create_in_store = ctx.backend.extras.get("create_key_in_custom_key_store")
         if create_in_store is None:
             raise CustomKeyStoreNotFoundException(f"Custom key store {store_id} does not exist.")
@@ -71,19 +83,23 @@ def create_key(ctx: RequestContext) -> dict[str, Any]:
         raise TagException("Too many tags")
     policy = params.get("Policy")
     if policy is not None:
-        check_policy_size(policy)
+        check_policy_size(policy, ctx.mock.quota("key_policy_size") if ctx.mock is not None else None)
     ctx.authorize("kms:CreateKey", resource="*")
+    if tags:
+        # Tags on CreateKey also need kms:TagResource (IAM policy) [M-doc:CreateKey].
+        ctx.authorize("kms:TagResource", resource="*")
 
     here = ctx.here
     if ctx.mock is not None:
+        # AWS managed keys don't count (core/managed_keys.py).
         limit = ctx.mock.quota("keys_per_region")
-        if sum(1 for key in here.keys.values() if key.key_manager == "CUSTOMER") >= limit:
-            raise LimitExceededException(
-                f"You have reached the limit of {limit} customer managed keys in this account and Region."
-            )
+        key_count = customer_key_count(here)
+        if key_count >= limit:
+            raise key_quota_error(limit, key_count)
     now = ctx.now()
     key_id = new_key_id(multi_region)
-    material = KeyMaterial(new_material_id(), spec.name, now)
+    # EXTERNAL keys get their material from ImportKeyMaterial only (never generated).
+    material = KeyMaterial(new_material_id(), spec.name, now, external=origin == "EXTERNAL")
     key = Key(
         key_id=key_id,
         account=here.account,
@@ -99,7 +115,7 @@ def create_key(ctx: RequestContext) -> dict[str, Any]:
         multi_region=multi_region,
         tags=tags,
     )
-    if origin in ("AWS_CLOUDHSM", "EXTERNAL_KEY_STORE") or store_id:
+    if in_custom_key_store:
         ctx.backend.extras["create_key_in_custom_key_store"](ctx, key)
     policy_check = ctx.backend.extras.get("check_new_key_policy")
     if policy is not None and policy_check is not None:
@@ -133,6 +149,7 @@ def enable_key(ctx: RequestContext) -> dict[str, Any]:
     _customer_managed(key)
     if key.state == KeyState.DISABLED:
         key.state = KeyState.ENABLED
+        lifecycle.key_enabled(ctx.backend, key, ctx.now())
     return {}
 
 
@@ -177,30 +194,16 @@ def schedule_key_deletion(ctx: RequestContext) -> dict[str, Any]:
 
 def schedule_deletion(backend: Any, here: RegionBackend, key: Key, now: datetime, window: int) -> None:
     """Put ``key`` in PendingDeletion; the clock deletes it when DeletionDate passes."""
-    key.state = KeyState.PENDING_DELETION
-    key.pending_window_days = window
-    deletion_date = now + timedelta(days=window)
-    key.deletion_date = deletion_date
-
-    def delete(_: datetime) -> None:
-        if key.state == KeyState.PENDING_DELETION and key.deletion_date == deletion_date:
-            delete_key_now(backend, here, key)
-
-    backend.schedule(deletion_date, delete)
+    lifecycle.schedule_deletion(backend, key, now, window)
 
 
 def delete_key_now(backend: Any, here: RegionBackend, key: Key) -> None:
     """The end of a deletion window: the key, its aliases and grants are gone."""
-    here.remove_key(key.key_id)
-    on_deleted = backend.extras.get("on_key_deleted")
-    if on_deleted is not None:
-        on_deleted(key)
+    lifecycle.delete_key(backend, key, backend.clock.now())
 
 
 @operation("CancelKeyDeletion")
 def cancel_key_deletion(ctx: RequestContext) -> dict[str, Any]:
     key = ctx.use_key(allow_alias=False)
-    key.state = KeyState.DISABLED
-    key.deletion_date = None
-    key.pending_window_days = None
+    lifecycle.cancel_deletion(key)
     return {"KeyId": key.arn}

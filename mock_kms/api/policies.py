@@ -31,7 +31,7 @@ def put_key_policy(ctx: RequestContext) -> dict[str, Any]:
     if key.key_manager == "AWS":
         raise UnsupportedOperationException(f"{key.arn} is an AWS managed key which is not valid for this operation.")
     policy = ctx.params["Policy"]
-    check_policy_size(policy)
+    check_policy_size(policy, ctx.mock.quota("key_policy_size") if ctx.mock is not None else None)
     policy_check = ctx.backend.extras.get("check_new_key_policy")
     if policy_check is not None:
         policy_check(ctx, key, policy)

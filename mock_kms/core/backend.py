@@ -83,6 +83,27 @@ class Backend:
     def regions(self) -> list[RegionBackend]:
         return list(self._regions.values())
 
+    # -- hooks ------------------------------------------------------------------------
+    def add_hook(self, name: str, hook: Callable[..., Any]) -> None:
+        """Register one more callback under ``extras[name]``, keeping those registered before.
+
+        ``extras[name]`` becomes a list; a single callable put there directly is kept in it.
+        """
+        existing = self.extras.get(name)
+        if existing is None:
+            self.extras[name] = [hook]
+        elif isinstance(existing, list):
+            existing.append(hook)
+        else:
+            self.extras[name] = [existing, hook]
+
+    def hooks(self, name: str) -> list[Callable[..., Any]]:
+        """The callbacks registered under ``extras[name]`` (a list or a single callable)."""
+        existing = self.extras.get(name)
+        if existing is None:
+            return []
+        return list(existing) if isinstance(existing, list) else [existing]
+
     # -- time -------------------------------------------------------------------------
     def schedule(self, when: datetime, action: Callable[[datetime], None]) -> None:
         """Run ``action(now)`` on the first request at or after ``when``.
@@ -120,7 +141,7 @@ class Backend:
             if kind == "alias":
                 if not allow_alias:
                     raise NotFoundException(f"Invalid keyId '{key_id}'")
-                return self._key_for_alias(owner, "alias/" + name)
+                return self._key_for_alias(owner, "alias/" + name, first_use=owner is here)
             key = owner.keys.get(name)
             if key is None:
                 raise NotFoundException(f"Key '{key_id}' does not exist")
@@ -136,11 +157,13 @@ class Backend:
             raise NotFoundException(f"Key '{here.key_arn(key_id)}' does not exist")
         raise NotFoundException(f"Invalid keyId '{key_id}'")
 
-    def _key_for_alias(self, owner: RegionBackend, name: str) -> Key:
+    def _key_for_alias(self, owner: RegionBackend, name: str, *, first_use: bool = True) -> Key:
         alias = owner.aliases.get(name)
         if alias is None:
+            # AWS managed keys (core/managed_keys.py): created on first use by their own
+            # account only; another account's alias ARN finds them only once they exist.
             resolver = self.extras.get("missing_alias_resolver")
-            key = resolver(owner, name) if resolver else None
+            key = resolver(owner, name, create=first_use) if resolver else None
             if key is not None:
                 return key
             raise NotFoundException(f"Alias {owner.alias_arn(name)} is not found.")

@@ -19,7 +19,8 @@ Rules followed [DG23: conditions-kms]:
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Mapping
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
 
 from mock_kms.core.errors import KMSError
 
@@ -96,13 +97,13 @@ def _alias_name(identifier: Any) -> str | None:
     return None
 
 
-def _key_parameter(ctx: "RequestContext", action: str) -> str:
+def _key_parameter(ctx: RequestContext, action: str) -> str:
     if ctx.operation == "ReEncrypt":
         return "DestinationKeyId" if action == "kms:ReEncryptTo" else "SourceKeyId"
     return "KeyId"
 
 
-def condition_values(ctx: "RequestContext", action: str, key: "Key | None", resource: str) -> dict[str, Any]:
+def condition_values(ctx: RequestContext, action: str, key: Key | None, resource: str) -> dict[str, Any]:
     """Every condition key that has a value in this request."""
     params = ctx.params
     operation = ctx.operation
@@ -208,7 +209,7 @@ def condition_values(ctx: "RequestContext", action: str, key: "Key | None", reso
     return values
 
 
-def _reencrypt_on_same_key(ctx: "RequestContext", action: str, key: "Key | None") -> bool:
+def _reencrypt_on_same_key(ctx: RequestContext, action: str, key: Key | None) -> bool:
     """Whether ReEncrypt's source and destination are the same key (kms:ReEncryptOnSameKey)."""
     if key is None:
         return False

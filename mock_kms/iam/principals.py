@@ -21,8 +21,9 @@ import json
 import re
 import secrets
 import string
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Iterable, Mapping, Union
+from typing import TYPE_CHECKING, Any, Union
 
 from mock_kms.iam.policy import Policy, parse_policy
 
@@ -64,21 +65,22 @@ class IdentityPolicy:
     document: str
     parsed: Policy
     name: str | None = None
+    # Whether evaluating it can read condition values (it has conditions or variables).
+    needs_values: bool = field(init=False, default=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "needs_values", needs_values(self.parsed))
 
     @staticmethod
-    def of(document: PolicyDocument, name: str | None = None) -> "IdentityPolicy":
+    def of(document: PolicyDocument, name: str | None = None) -> IdentityPolicy:
         if isinstance(document, IdentityPolicy):
             return document
         text = document if isinstance(document, str) else json.dumps(document)
         # Raises MalformedPolicyDocumentException for a bad document, at setup time.
         return IdentityPolicy(text, parse_policy(text, kind="identity"), name)
 
-    @property
-    def needs_values(self) -> bool:
-        return _needs_values(self.parsed)
 
-
-def _needs_values(policy: Policy) -> bool:
+def needs_values(policy: Policy) -> bool:
     """Whether evaluating ``policy`` can read condition values (conditions or variables)."""
     for statement in policy.statements:
         if statement.conditions:
@@ -115,7 +117,7 @@ class Principal:
     account: str
     access_key_id: str
     secret_access_key: str
-    _registry: "IamRegistry"
+    _registry: IamRegistry
 
     # What aws:PrincipalType reads [IAM UG: reference_policies_condition-keys].
     principal_type = ""
@@ -177,9 +179,9 @@ class Group(_Policies):
     account: str
     arn: str
     policies: list[IdentityPolicy] = field(default_factory=list)
-    users: list["User"] = field(default_factory=list)
+    users: list[User] = field(default_factory=list)
 
-    def add_user(self, user: "User") -> None:
+    def add_user(self, user: User) -> None:
         if user.account != self.account:
             raise ValueError(f"user {user.arn} and group {self.arn} are in different accounts")
         if user not in self.users:
@@ -199,7 +201,7 @@ class User(_Policies, Principal):
     access_key_id: str
     secret_access_key: str
     unique_id: str
-    _registry: "IamRegistry"
+    _registry: IamRegistry
     groups: list[Group] = field(default_factory=list)
     policies: list[IdentityPolicy] = field(default_factory=list)
     tags: dict[str, str] = field(default_factory=dict)
@@ -234,14 +236,14 @@ class Role(_Policies):
     account: str
     arn: str
     unique_id: str
-    _registry: "IamRegistry"
+    _registry: IamRegistry
     policies: list[IdentityPolicy] = field(default_factory=list)
     tags: dict[str, str] = field(default_factory=dict)
-    sessions: dict[str, "RoleSession"] = field(default_factory=dict)
+    sessions: dict[str, RoleSession] = field(default_factory=dict)
 
     DEFAULT_SESSION = "mock-kms-session"
 
-    def session(self, name: str | None = None, *, tags: Mapping[str, str] | None = None) -> "RoleSession":
+    def session(self, name: str | None = None, *, tags: Mapping[str, str] | None = None) -> RoleSession:
         """The assumed-role session ``name`` (created on first use; same object afterwards).
 
         ``tags`` are session tags: they add to (and override) the role's tags for
@@ -294,7 +296,7 @@ class RoleSession(Principal):
     access_key_id: str
     secret_access_key: str
     session_token: str | None
-    _registry: "IamRegistry"
+    _registry: IamRegistry
     session_tags: dict[str, str] = field(default_factory=dict)
 
     principal_type = "AssumedRole"
@@ -329,7 +331,7 @@ class AccountRoot(Principal):
     arn: str
     access_key_id: str
     secret_access_key: str
-    _registry: "IamRegistry"
+    _registry: IamRegistry
 
     principal_type = "Account"
 
@@ -337,7 +339,7 @@ class AccountRoot(Principal):
 class IamRegistry:
     """The identities of one mock, in any number of accounts (``kms_mock.iam``)."""
 
-    def __init__(self, mock: "KmsMock") -> None:
+    def __init__(self, mock: KmsMock) -> None:
         self._mock = mock
         self._by_access_key: dict[str, Principal] = {}
         self._users: dict[tuple[str, str], User] = {}
@@ -370,7 +372,7 @@ class IamRegistry:
             raise ValueError(f"an IAM path begins and ends with '/', got {path!r}")
         return path
 
-    def _group(self, group: "Group | str", account: str) -> Group:
+    def _group(self, group: Group | str, account: str) -> Group:
         if isinstance(group, Group):
             return group
         found = self._groups.get((account, group))
@@ -378,7 +380,7 @@ class IamRegistry:
             raise KeyError(f"no group {group!r} in account {account}")
         return found
 
-    def _user(self, user: "User | str", account: str | None = None) -> User:
+    def _user(self, user: User | str, account: str | None = None) -> User:
         if isinstance(user, User):
             return user
         found = self._users.get((self._account(account), user))
@@ -416,7 +418,7 @@ class IamRegistry:
         self,
         name: str,
         account: str | None = None,
-        groups: Iterable["Group | str"] = (),
+        groups: Iterable[Group | str] = (),
         policies: Iterable[PolicyDocument] = (),
         tags: Mapping[str, str] | None = None,
         path: str = "/",
@@ -486,11 +488,11 @@ class IamRegistry:
         return root
 
     # -- relationships ----------------------------------------------------------------
-    def add_user_to_group(self, user: "User | str", group: "Group | str", account: str | None = None) -> None:
+    def add_user_to_group(self, user: User | str, group: Group | str, account: str | None = None) -> None:
         user = self._user(user, account)
         self._group(group, user.account).add_user(user)
 
-    def remove_user_from_group(self, user: "User | str", group: "Group | str", account: str | None = None) -> None:
+    def remove_user_from_group(self, user: User | str, group: Group | str, account: str | None = None) -> None:
         user = self._user(user, account)
         group = self._group(group, user.account)
         if user in group.users:
@@ -498,13 +500,13 @@ class IamRegistry:
         if group in user.groups:
             user.groups.remove(group)
 
-    def attach_policy(self, target: "User | Group | Role", policy: PolicyDocument) -> IdentityPolicy:
+    def attach_policy(self, target: User | Group | Role, policy: PolicyDocument) -> IdentityPolicy:
         """Attach an identity policy to a user, group or role."""
         if not isinstance(target, (User, Group, Role)):
             raise TypeError(f"policies attach to a User, Group or Role, not {type(target).__name__}")
         return target.attach_policy(policy)
 
-    def detach_policy(self, target: "User | Group | Role", policy: IdentityPolicy) -> None:
+    def detach_policy(self, target: User | Group | Role, policy: IdentityPolicy) -> None:
         target.detach_policy(policy)
 
     # -- lookups ----------------------------------------------------------------------

@@ -1,0 +1,277 @@
+"""The KMS API over HTTP, for the aws CLI and SDKs in other languages (and other processes).
+
+Command line (``mock-kms serve`` or ``python -m mock_kms serve``)::
+
+    mock-kms serve [--host 127.0.0.1] [--port 4599] [--state FILE] [--seed FILE] [--region REGION]
+
+    aws kms create-key --endpoint-url http://127.0.0.1:4599
+    AWS_ENDPOINT_URL_KMS=http://127.0.0.1:4599 node app.js
+
+In a test, for code that runs in another process::
+
+    from mock_kms import kms_server
+
+    with kms_server() as url:                       # http://127.0.0.1:<free port>
+        subprocess.run([...], env={**os.environ, "AWS_ENDPOINT_URL_KMS": url}, check=True)
+
+The server answers the same JSON 1.1 wire protocol as the in-process mock (``wire.protocol.handle``),
+from a :class:`~mock_kms.mock.KmsMock` of its own that it never activates: nothing in the server's
+process is intercepted. Requests are served concurrently (one thread each; the mock serializes
+state changes). ``GET /health`` (or ``/_mock_kms/health``) answers ``{"status": "ok", …}``. Each
+request is logged on stderr. ``--state FILE`` loads the file at start when it exists and saves the
+state to it on shutdown (SIGINT or SIGTERM); ``--seed FILE`` adds a seed file's keys on start.
+It binds to 127.0.0.1 unless told otherwise: the mock has no authentication worth the name.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import sys
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import IO, Any
+
+from mock_kms.mock import KmsMock
+from mock_kms.wire.protocol import handle
+
+HEALTH_PATHS = ("/health", "/_mock_kms/health")
+DEFAULT_PORT = 4599
+
+
+class KmsRequestHandler(BaseHTTPRequestHandler):
+    server: "KmsHttpServer"
+    protocol_version = "HTTP/1.1"  # keep-alive, as SDKs expect
+    server_version = "mock-kms"
+    sys_version = ""
+
+    def do_POST(self) -> None:  # noqa: N802 (http.server's naming)
+        started = time.perf_counter()
+        body = self._read_body()
+        if body is None:
+            return
+        response = handle(self.server.mock, self.headers, body)
+        self._send(response.status, response.headers, response.body)
+        if self.server.log is not None:
+            target = self.headers.get("X-Amz-Target", "-")
+            operation = target.rpartition(".")[2] or "-"
+            outcome = "ok"
+            if response.status != 200:
+                try:
+                    outcome = json.loads(response.body).get("__type", "error")
+                except ValueError:
+                    outcome = "error"
+            elapsed = (time.perf_counter() - started) * 1000
+            self._log(f"{operation} {response.status} {outcome} {elapsed:.1f}ms")
+
+    def do_GET(self) -> None:  # noqa: N802
+        path = self.path.split("?", 1)[0]
+        if path in HEALTH_PATHS:
+            mock = self.server.mock
+            body = json.dumps(
+                {
+                    "status": "ok",
+                    "service": "kms",
+                    "mock_kms_version": _version(),
+                    "account": mock.account,
+                    "region": mock.region,
+                    "keys": sum(len(here.keys) for here in mock.backend.regions()),
+                    "requests": len(mock.calls),
+                }
+            ).encode()
+            self._send(200, {"Content-Type": "application/json"}, body)
+        else:
+            self._send(404, {"Content-Type": "application/json"}, b'{"message": "Not Found"}')
+
+    def _read_body(self) -> bytes | None:
+        if self.headers.get("Transfer-Encoding", "").lower() == "chunked":
+            chunks = []
+            while True:
+                size = int(self.rfile.readline().split(b";", 1)[0].strip() or b"0", 16)
+                if size == 0:
+                    while self.rfile.readline() not in (b"\r\n", b"\n", b""):
+                        pass  # trailers
+                    return b"".join(chunks)
+                chunks.append(self.rfile.read(size))
+                self.rfile.readline()
+        try:
+            length = int(self.headers.get("Content-Length") or 0)
+        except ValueError:
+            self._send(400, {"Content-Type": "application/json"}, b'{"message": "bad Content-Length"}')
+            return None
+        return self.rfile.read(length) if length > 0 else b""
+
+    def _send(self, status: int, headers: dict[str, str], body: bytes) -> None:
+        self.send_response(status)
+        for name, value in headers.items():
+            self.send_header(name, value)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def _log(self, text: str) -> None:
+        stream = self.server.log
+        if stream is not None:
+            try:
+                stream.write(f"{time.strftime('%Y-%m-%dT%H:%M:%S')} {self.client_address[0]} {text}\n")
+                stream.flush()
+            except (OSError, ValueError):
+                pass
+
+    def log_request(self, code: Any = "-", size: Any = "-") -> None:
+        if self.command != "POST":  # POSTs are logged with their operation and outcome above
+            self._log(f"{self.command} {self.path} {code}")
+
+    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 (http.server's signature)
+        self._log(format % args)
+
+
+class KmsHttpServer(ThreadingHTTPServer):
+    """A threading HTTP server answering KMS requests from ``mock`` (which it never activates)."""
+
+    daemon_threads = True
+    allow_reuse_address = True
+
+    def __init__(self, mock: KmsMock, host: str = "127.0.0.1", port: int = 0, log: IO[str] | None = None) -> None:
+        self.mock = mock
+        self.log = log
+        super().__init__((host, port), KmsRequestHandler)
+
+    @property
+    def url(self) -> str:
+        host, port = self.server_address[:2]
+        if ":" in str(host):
+            host = f"[{host}]"
+        return f"http://{host}:{port}"
+
+
+def _version() -> str:
+    from mock_kms import __version__
+
+    return __version__
+
+
+def _new_mock(region: str | None, state: str | None, seed: str | None, log: IO[str] | None) -> KmsMock:
+    mock = KmsMock(region=region)
+    if state is not None:
+        if os.path.exists(state):
+            mock.load(state)
+            if log is not None:
+                log.write(f"mock-kms: loaded state from {state}\n")
+        elif log is not None:
+            log.write(f"mock-kms: {state} does not exist yet; starting empty (it is written on shutdown)\n")
+    if seed is not None:
+        mock.load_seed(seed)
+        if log is not None:
+            log.write(f"mock-kms: loaded seed {seed}\n")
+    return mock
+
+
+def serve_forever(
+    host: str = "127.0.0.1",
+    port: int = DEFAULT_PORT,
+    state: str | None = None,
+    seed: str | None = None,
+    region: str | None = None,
+) -> int:
+    """``mock-kms serve``: serve until SIGINT/SIGTERM, then save ``state`` (if given). Returns 0."""
+    from mock_kms.seed import SeedError
+    from mock_kms.state import StateError
+
+    log = sys.stderr
+    try:
+        mock = _new_mock(region, state, seed, log)
+    except (StateError, SeedError) as error:
+        log.write(f"mock-kms: {error}\n")
+        return 2
+    try:
+        server = KmsHttpServer(mock, host, port, log=log)
+    except OSError as error:
+        log.write(f"mock-kms: cannot listen on {host}:{port}: {error.strerror or error}\n")
+        return 2
+    stop = threading.Event()
+
+    def request_stop(signum: int, frame: Any) -> None:
+        stop.set()
+
+    previous = {sig: signal.signal(sig, request_stop) for sig in (signal.SIGINT, signal.SIGTERM)}
+    thread = threading.Thread(target=server.serve_forever, name="mock-kms-server", daemon=True)
+    thread.start()
+    log.write(f"mock-kms {_version()} listening on {server.url} (region {mock.region}, account {mock.account})\n")
+    log.flush()
+    try:
+        while not stop.wait(0.5):
+            pass
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+        server.shutdown()
+        server.server_close()
+        thread.join(5)
+        if state is not None:
+            mock.save(state)
+            log.write(f"mock-kms: saved state to {state}\n")
+        log.write("mock-kms: stopped\n")
+        log.flush()
+    return 0
+
+
+class kms_server:  # noqa: N801 (used like a function: ``with kms_server() as url``)
+    """Serve a mock over HTTP on a background thread, for code running in other processes.
+
+    ``with kms_server() as url:`` gives ``http://127.0.0.1:<free port>``. Pass ``mock=`` (a
+    :class:`KmsMock`, not started) to share its state and call journal with the test, e.g.
+    ``kms_server(mock=kms_mock)`` with the ``kms_mock`` fixture; else the server has its own
+    (``server.mock``). ``state=``/``seed=`` load files first, as ``mock-kms serve`` does.
+    ``log=sys.stderr`` logs requests.
+    """
+
+    def __init__(
+        self,
+        mock: KmsMock | None = None,
+        *,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        region: str | None = None,
+        state: str | None = None,
+        seed: str | None = None,
+        log: IO[str] | None = None,
+    ) -> None:
+        self.mock = mock if mock is not None else _new_mock(region, state, seed, None)
+        if mock is not None:
+            if state is not None:
+                mock.load(state)
+            if seed is not None:
+                mock.load_seed(seed)
+        self._host, self._port, self._log = host, port, log
+        self._server: KmsHttpServer | None = None
+        self._thread: threading.Thread | None = None
+
+    @property
+    def url(self) -> str:
+        if self._server is None:
+            raise RuntimeError("the server is not running")
+        return self._server.url
+
+    def start(self) -> str:
+        if self._server is None:
+            self._server = KmsHttpServer(self.mock, self._host, self._port, log=self._log)
+            self._thread = threading.Thread(target=self._server.serve_forever, name="mock-kms-server", daemon=True)
+            self._thread.start()
+        return self.url
+
+    def stop(self) -> None:
+        server, self._server = self._server, None
+        if server is not None:
+            server.shutdown()
+            server.server_close()
+            if self._thread is not None:
+                self._thread.join(5)
+
+    def __enter__(self) -> str:
+        return self.start()
+
+    def __exit__(self, *exc: Any) -> None:
+        self.stop()
