@@ -115,7 +115,7 @@ class Fault:
         error.status = self.status
         return error
 
-    def _matches(self, mock: "KmsMock", operation: str, record: CallRecord) -> bool:
+    def _matches(self, mock: KmsMock, operation: str, record: CallRecord) -> bool:
         if not self.active:
             return False
         if self.operation != ANY_OPERATION and self.operation != operation:
@@ -145,7 +145,7 @@ class FaultInjector:
         with self._lock:
             self.faults.clear()
 
-    def apply(self, mock: "KmsMock", operation: str, record: CallRecord) -> None:
+    def apply(self, mock: KmsMock, operation: str, record: CallRecord) -> None:
         """Set the request's latency; raise the first matching error fault's error."""
         with self._lock:
             faults = list(self.faults)
@@ -175,7 +175,7 @@ def _validate(operation: str, times: int | None, probability: float | None) -> N
 
 
 def inject_error(
-    mock: "KmsMock",
+    mock: KmsMock,
     operation: str,
     code: str,
     message: str | None = None,
@@ -205,7 +205,7 @@ def inject_error(
 
 
 def inject_latency(
-    mock: "KmsMock",
+    mock: KmsMock,
     operation: str,
     seconds: float,
     *,
@@ -230,14 +230,14 @@ def inject_latency(
     return injector(mock).add(fault)
 
 
-def injector(mock: "KmsMock") -> FaultInjector:
+def injector(mock: KmsMock) -> FaultInjector:
     found = mock.__dict__.get("_fault_injector")
     if found is None:
         found = mock.__dict__.setdefault("_fault_injector", FaultInjector())
     return found
 
 
-def before_request(mock: "KmsMock", operation: str, record: CallRecord) -> None:
+def before_request(mock: KmsMock, operation: str, record: CallRecord) -> None:
     """The hook in ``mock._BEFORE_REQUEST`` (runs inside the request lock). Free when no faults."""
     found = mock.__dict__.get("_fault_injector")
     if found is not None and found.faults:
@@ -245,18 +245,18 @@ def before_request(mock: "KmsMock", operation: str, record: CallRecord) -> None:
 
 
 # -- which key a request uses ---------------------------------------------------------------
-def _request_uses_key(mock: "KmsMock", record: CallRecord, wanted: str) -> bool:
+def _request_uses_key(mock: KmsMock, record: CallRecord, wanted: str) -> bool:
     wanted_key = _resolve(mock, record, wanted)
     if wanted_key is None:
         return False
     return any(key is wanted_key for key in _request_keys(mock, record))
 
 
-def _resolve(mock: "KmsMock", record: CallRecord, identifier: str) -> "Key | None":
+def _resolve(mock: KmsMock, record: CallRecord, identifier: str) -> Key | None:
     return resolve_key(mock, record.account, record.region, identifier)
 
 
-def _request_keys(mock: "KmsMock", record: CallRecord) -> list["Key"]:
+def _request_keys(mock: KmsMock, record: CallRecord) -> list[Key]:
     params = record.params
     keys = []
     for name in KEY_MEMBERS:

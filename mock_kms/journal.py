@@ -33,9 +33,10 @@ import re
 import threading
 import time as _time
 import uuid
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, Callable, Iterator
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from mock_kms.api.context import Caller
@@ -63,7 +64,7 @@ _FALLBACK_TRACKED = (
 )  # fmt: skip
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def tracked_operations() -> frozenset[str]:
     """The operations GetKeyLastUsage reports (the model's ``KeyLastUsageTrackingOperation``)."""
     try:
@@ -107,12 +108,12 @@ class CallRecord:
     caller_arn: str
     request_id: str
     params: dict[str, Any] = field(default_factory=dict, repr=False)
-    key: "Key | None" = field(default=None, repr=False)
+    key: Key | None = field(default=None, repr=False)
     error_code: str | None = None
     error_message: str | None = None
     access_key_id: str = field(default="", repr=False)
     # Other keys the request used (ReEncrypt's destination), noted before the handler ran.
-    related_keys: list["Key"] = field(default_factory=list, repr=False)
+    related_keys: list[Key] = field(default_factory=list, repr=False)
     # Set by fault injection: the error was injected, and the simulated latency (seconds).
     injected: bool = False
     latency: float = field(default=0.0, repr=False)
@@ -130,7 +131,7 @@ class CallRecord:
         return self.key.key_id if self.key is not None else None
 
     @property
-    def keys(self) -> list["Key"]:
+    def keys(self) -> list[Key]:
         """Every key the request used: the first resolved, then ReEncrypt's destination."""
         found = [] if self.key is None else [self.key]
         return found + [key for key in self.related_keys if key is not self.key]
@@ -178,10 +179,8 @@ class CallRecord:
             "responseElements": None,
             "requestID": self.request_id,
             "eventID": self.event_id,
-            "readOnly": False,
-            "resources": [
-                {"accountId": key.account, "type": "AWS::KMS::Key", "ARN": key.arn} for key in self.keys
-            ],
+            "readOnly": self.operation.startswith(("Describe", "Get", "List")),
+            "resources": [{"accountId": key.account, "type": "AWS::KMS::Key", "ARN": key.arn} for key in self.keys],
             "eventType": self.event_type,
             "managementEvent": True,
             "recipientAccountId": self.account,
@@ -208,7 +207,7 @@ class CallRecord:
 _ALIASES = {"caller": "caller_arn", "parameters": "params"}
 
 
-def _match_key(record: CallRecord, wanted: Any, journal: "Journal") -> bool:
+def _match_key(record: CallRecord, wanted: Any, journal: Journal) -> bool:
     wanted = getattr(wanted, "arn", wanted)  # a Key object
     keys = record.keys
     for key in keys:
@@ -228,7 +227,7 @@ def _match_params(record: CallRecord, wanted: dict[str, Any]) -> bool:
     return all(name in params and params[name] == value for name, value in wanted.items())
 
 
-_SPECIAL: dict[str, Callable[[CallRecord, Any, "Journal"], bool]] = {
+_SPECIAL: dict[str, Callable[[CallRecord, Any, Journal], bool]] = {
     "key": _match_key,
     "caller_arn": lambda record, wanted, _: caller_matches(record.caller_arn, wanted),
     "encryption_context": lambda record, wanted, _: (record.encryption_context or {}) == (wanted or {}),
@@ -236,7 +235,7 @@ _SPECIAL: dict[str, Callable[[CallRecord, Any, "Journal"], bool]] = {
 }
 
 
-def _field_matches(journal: "Journal", record: CallRecord, name: str, wanted: Any) -> bool:
+def _field_matches(journal: Journal, record: CallRecord, name: str, wanted: Any) -> bool:
     if callable(wanted) and not hasattr(wanted, "arn"):
         value = record.params if name == "params" else getattr(record, name)
         return bool(wanted(value))
@@ -266,16 +265,16 @@ def _describe(operation: str | None, fields: dict[str, Any]) -> str:
 class Journal:
     """Append-only list of CallRecords, thread-safe, with filters and assertion helpers."""
 
-    def __init__(self, clock: "Clock") -> None:
+    def __init__(self, clock: Clock) -> None:
         self._clock = clock
         self._records: list[CallRecord] = []
         self._lock = threading.Lock()
         self.listeners: list[Callable[[CallRecord], None]] = []
         # The mock, to resolve alias names in the ``key`` filter (set by the mock on reset).
-        self.mock: "KmsMock | None" = None
+        self.mock: KmsMock | None = None
 
     # -- recording (called by the wire layer) ---------------------------------------------
-    def begin(self, operation: str, region: str, caller: "Caller", request_id: str) -> CallRecord:
+    def begin(self, operation: str, region: str, caller: Caller, request_id: str) -> CallRecord:
         record = CallRecord(
             self._clock.now(), operation, region, caller.account, caller.arn, request_id,
             access_key_id=caller.access_key_id,
@@ -284,13 +283,17 @@ class Journal:
             self._records.append(record)
         return record
 
-    def finish(self, record: CallRecord, error: "KMSError | None") -> None:
+    def finish(self, record: CallRecord, error: KMSError | None) -> None:
         """The outcome of a request; runs outside the request lock, before the response is sent."""
         if error is not None:
             record.error_code = error.code
             record.error_message = error.message
         elif record.operation in tracked_operations():
-            _note_usage(record)
+            if self.mock is not None:
+                with self.mock.backend.lock:  # key.extras is state: change it under the state's lock
+                    _note_usage(record)
+            else:
+                _note_usage(record)
         for listener in self.listeners:
             listener(record)
         if record.latency:
@@ -301,7 +304,7 @@ class Journal:
         operation: str,
         region: str,
         account: str,
-        key: "Key | None",
+        key: Key | None,
         when: datetime,
         details: dict[str, Any] | None = None,
     ) -> CallRecord:
@@ -363,7 +366,9 @@ class Journal:
             self._records.clear()
 
     # -- assertions -----------------------------------------------------------------------
-    def assert_called(self, operation: str | None = None, *, times: int | None = None, **fields: Any) -> list[CallRecord]:
+    def assert_called(
+        self, operation: str | None = None, *, times: int | None = None, **fields: Any
+    ) -> list[CallRecord]:
         """At least one matching call (exactly ``times`` if given); returns the matching records."""
         found = self.filter(operation, **fields)
         if (times is None and not found) or (times is not None and len(found) != times):
@@ -444,7 +449,7 @@ def _note_usage(record: CallRecord) -> None:
             key.extras[LAST_USAGE] = usage
 
 
-def resolve_key(mock: "KmsMock", account: str, region: str, identifier: str) -> "Key | None":
+def resolve_key(mock: KmsMock, account: str, region: str, identifier: str) -> Key | None:
     """The key ``identifier`` (key ID/ARN, alias name/ARN) names in ``account`` and ``region``, or None."""
     from mock_kms.core.errors import KMSError
 
@@ -455,12 +460,12 @@ def resolve_key(mock: "KmsMock", account: str, region: str, identifier: str) -> 
         return None
 
 
-def install(mock: "KmsMock") -> None:
+def install(mock: KmsMock) -> None:
     """``_ON_RESET`` hook: let the journal resolve alias names."""
     mock.journal.mock = mock
 
 
-def note_related_keys(mock: "KmsMock", operation: str, record: CallRecord) -> None:
+def note_related_keys(mock: KmsMock, operation: str, record: CallRecord) -> None:
     """Before-request hook: ReEncrypt's destination key, resolved as the handler will resolve it."""
     if operation != "ReEncrypt":
         return

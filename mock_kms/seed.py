@@ -139,12 +139,12 @@ def read_seed_file(path: str | os.PathLike[str]) -> dict[str, Any]:
     return data
 
 
-def load_seed(mock: "KmsMock", path: str | os.PathLike[str]) -> None:
+def load_seed(mock: KmsMock, path: str | os.PathLike[str]) -> None:
     """Add what the seed file at ``path`` declares to ``mock`` (see the module docs)."""
     apply_seed(mock, read_seed_file(path), source=os.fspath(path))
 
 
-def apply_seed(mock: "KmsMock", data: dict[str, Any], *, source: str = "seed") -> None:
+def apply_seed(mock: KmsMock, data: dict[str, Any], *, source: str = "seed") -> None:
     """Add what ``data`` (a parsed seed file) declares to ``mock``."""
     plan = _Planner(mock, source).plan(data)
     backend = mock.backend
@@ -233,7 +233,7 @@ def _material_bytes(version: KeyMaterial) -> bytes | None:
 
 
 class _Planner:
-    def __init__(self, mock: "KmsMock", source: str) -> None:
+    def __init__(self, mock: KmsMock, source: str) -> None:
         self.mock = mock
         self.source = source
         self.now = mock.clock.now()
@@ -244,7 +244,9 @@ class _Planner:
     def plan(self, data: dict[str, Any]) -> _Plan:
         unknown = set(data) - _TOP_FIELDS
         if unknown:
-            raise self.fail("top level", f"unknown field(s) {', '.join(sorted(unknown))}; known: {', '.join(sorted(_TOP_FIELDS))}")
+            raise self.fail(
+                "top level", f"unknown field(s) {', '.join(sorted(unknown))}; known: {', '.join(sorted(_TOP_FIELDS))}"
+            )
         version = data.get("Version", 1)
         if version != 1:
             raise self.fail("Version", f"this mock_kms reads seed files of Version 1, not {version!r}")
@@ -283,7 +285,7 @@ class _Planner:
         names = [(alias.account, alias.region, alias.name) for alias in plan.aliases]
         duplicates = {name for name in names if names.count(name) > 1}
         if duplicates:
-            raise self.fail("Aliases", f"alias declared twice: {sorted(duplicates)[0][2]}")
+            raise self.fail("Aliases", f"alias declared twice: {min(duplicates)[2]}")
         for index, entry in enumerate(self.list(data, "Principals", "")):
             plan.principals.append((f"Principals[{index}]", self.principal(entry, f"Principals[{index}]", account)))
         plan.principals.sort(key=lambda item: _PRINCIPAL_TYPES.index(item[1]["Type"]))
@@ -318,7 +320,9 @@ class _Planner:
             raise self.fail(path, "expected a table/object")
         unknown = set(entry) - _KEY_FIELDS
         if unknown:
-            raise self.fail(path, f"unknown field(s) {', '.join(sorted(unknown))}; known: {', '.join(sorted(_KEY_FIELDS))}")
+            raise self.fail(
+                path, f"unknown field(s) {', '.join(sorted(unknown))}; known: {', '.join(sorted(_KEY_FIELDS))}"
+            )
         account = self.account(entry.get("Account", account), f"{path}.Account")
         region = self.region(entry.get("Region", region), f"{path}.Region")
         multi_region = entry.get("MultiRegion", False)
@@ -326,7 +330,9 @@ class _Planner:
             raise self.fail(f"{path}.MultiRegion", "expected true or false")
         key_id = entry.get("KeyId")
         if not isinstance(key_id, str) or not KEY_ID_RE.match(key_id):
-            raise self.fail(f"{path}.KeyId", f"a key ID (e.g. 1234abcd-12ab-34cd-56ef-1234567890ab) is required, not {key_id!r}")
+            raise self.fail(
+                f"{path}.KeyId", f"a key ID (e.g. 1234abcd-12ab-34cd-56ef-1234567890ab) is required, not {key_id!r}"
+            )
         if key_id.startswith("mrk-") != multi_region:
             raise self.fail(f"{path}.KeyId", "multi-Region keys (MultiRegion = true) and only they have mrk- key IDs")
         spec_name = entry.get("KeySpec", "SYMMETRIC_DEFAULT")
@@ -339,7 +345,9 @@ class _Planner:
                 raise self.fail(f"{path}.KeyUsage", f"required for {spec.name} (one of {', '.join(spec.usages)})")
             usage = spec.usages[0]
         if usage not in spec.usages:
-            raise self.fail(f"{path}.KeyUsage", f"{usage!r} is not a key usage of {spec.name} ({', '.join(spec.usages)})")
+            raise self.fail(
+                f"{path}.KeyUsage", f"{usage!r} is not a key usage of {spec.name} ({', '.join(spec.usages)})"
+            )
         origin = entry.get("Origin", "AWS_KMS")
         if origin not in ("AWS_KMS", "EXTERNAL"):
             raise self.fail(f"{path}.Origin", "AWS_KMS or EXTERNAL")
@@ -442,7 +450,9 @@ class _Planner:
             low, high = (32, 32) if spec == "SYMMETRIC_DEFAULT" else HMAC_MATERIAL_BYTES[spec]
             if not low <= len(secret) <= high:
                 wanted = f"{low}" if low == high else f"{low} to {high}"
-                raise self.fail(path, f"{spec} key material is {wanted} bytes ({2 * low}+ hex digits), not {len(secret)} bytes")
+                raise self.fail(
+                    path, f"{spec} key material is {wanted} bytes ({2 * low}+ hex digits), not {len(secret)} bytes"
+                )
             return secret, None, secret
         from mock_kms.core.crypto import private_key_from_der_or_pem, private_key_to_pkcs8_der
 
@@ -560,10 +570,12 @@ class _Planner:
 
 def _material_id(account: str, key_id: str, index: int, material: bytes) -> str:
     """The same 64-hex material ID in every run for the same key and material."""
-    return hashlib.sha256(b"mock_kms seed\0%s\0%s\0%d\0" % (account.encode(), key_id.encode(), index) + material).hexdigest()
+    return hashlib.sha256(
+        b"mock_kms seed\0%s\0%s\0%d\0" % (account.encode(), key_id.encode(), index) + material
+    ).hexdigest()
 
 
-def _apply_principals(mock: "KmsMock", principals: list[tuple[str, dict[str, Any]]], source: str) -> None:
+def _apply_principals(mock: KmsMock, principals: list[tuple[str, dict[str, Any]]], source: str) -> None:
     iam = mock.iam
     for path, entry in principals:
         kind, name, account = entry["Type"], entry["Name"], entry["Account"]
@@ -577,7 +589,12 @@ def _apply_principals(mock: "KmsMock", principals: list[tuple[str, dict[str, Any
                 iam.create_group(name, entry["Policies"], account=account, path=entry["Path"])
             elif kind == "User":
                 iam.create_user(
-                    name, account=account, groups=entry["Groups"], policies=entry["Policies"], tags=entry["Tags"], path=entry["Path"]
+                    name,
+                    account=account,
+                    groups=entry["Groups"],
+                    policies=entry["Policies"],
+                    tags=entry["Tags"],
+                    path=entry["Path"],
                 )
             else:
                 iam.create_role(name, entry["Policies"], account=account, tags=entry["Tags"], path=entry["Path"])

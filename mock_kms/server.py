@@ -42,12 +42,12 @@ DEFAULT_PORT = 4599
 
 
 class KmsRequestHandler(BaseHTTPRequestHandler):
-    server: "KmsHttpServer"
+    server: KmsHttpServer
     protocol_version = "HTTP/1.1"  # keep-alive, as SDKs expect
     server_version = "mock-kms"
     sys_version = ""
 
-    def do_POST(self) -> None:  # noqa: N802 (http.server's naming)
+    def do_POST(self) -> None:
         started = time.perf_counter()
         body = self._read_body()
         if body is None:
@@ -66,7 +66,7 @@ class KmsRequestHandler(BaseHTTPRequestHandler):
             elapsed = (time.perf_counter() - started) * 1000
             self._log(f"{operation} {response.status} {outcome} {elapsed:.1f}ms")
 
-    def do_GET(self) -> None:  # noqa: N802
+    def do_GET(self) -> None:
         path = self.path.split("?", 1)[0]
         if path in HEALTH_PATHS:
             mock = self.server.mock
@@ -124,7 +124,7 @@ class KmsRequestHandler(BaseHTTPRequestHandler):
         if self.command != "POST":  # POSTs are logged with their operation and outcome above
             self._log(f"{self.command} {self.path} {code}")
 
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 (http.server's signature)
+    def log_message(self, format: str, *args: Any) -> None:
         self._log(format % args)
 
 
@@ -218,7 +218,7 @@ def serve_forever(
     return 0
 
 
-class kms_server:  # noqa: N801 (used like a function: ``with kms_server() as url``)
+class kms_server:
     """Serve a mock over HTTP on a background thread, for code running in other processes.
 
     ``with kms_server() as url:`` gives ``http://127.0.0.1:<free port>``. Pass ``mock=`` (a
@@ -273,5 +273,5 @@ class kms_server:  # noqa: N801 (used like a function: ``with kms_server() as ur
     def __enter__(self) -> str:
         return self.start()
 
-    def __exit__(self, *exc: Any) -> None:
+    def __exit__(self, *exc: object) -> None:
         self.stop()

@@ -100,9 +100,10 @@ import importlib
 import json
 import os
 import re
+from collections.abc import Callable
 from datetime import datetime, timedelta, timezone
 from types import SimpleNamespace
-from typing import TYPE_CHECKING, Any, Callable
+from typing import TYPE_CHECKING, Any
 
 from mock_kms.core.backend import Alias, RegionBackend
 from mock_kms.core.keys import Key, KeyMaterial, KeyMaterialSet, KeyState
@@ -132,7 +133,7 @@ def _qualified(cls: type) -> str:
 class _Encoder:
     """Values to JSON. Objects of mock_kms classes keep their identity (``id``/``$ref``)."""
 
-    def __init__(self, mock: "KmsMock") -> None:
+    def __init__(self, mock: KmsMock) -> None:
         self.mock = mock
         self.material_sets: list[dict[str, Any]] = []
         self._set_index: dict[int, int] = {}
@@ -243,7 +244,7 @@ class _Encoder:
 
 
 class _Decoder:
-    def __init__(self, mock: "KmsMock", source: str) -> None:
+    def __init__(self, mock: KmsMock, source: str) -> None:
         self.mock = mock
         self.source = source
         self.keys_by_arn: dict[str, Key] = {}
@@ -398,7 +399,7 @@ def _key_spec(name: Any) -> KeySpecInfo:
 
 
 # -- saving ---------------------------------------------------------------------------------
-def dump_state(mock: "KmsMock") -> dict[str, Any]:
+def dump_state(mock: KmsMock) -> dict[str, Any]:
     """The mock's state as a JSON-ready dict (see the module docs for the format).
 
     Values are encoded in the order :func:`restore_state` decodes them, so that an object
@@ -425,7 +426,9 @@ def dump_state(mock: "KmsMock") -> dict[str, Any]:
                 saved["extras"] = encoder.value(key.extras, f"{path}.extras")
         for index, (entry, here) in enumerate(zip(regions, heres)):
             path = f"regions[{index}]"
-            entry["aliases"] = [encoder.fields(alias, f"{path}.aliases[{alias.name}]") for alias in here.aliases.values()]
+            entry["aliases"] = [
+                encoder.fields(alias, f"{path}.aliases[{alias.name}]") for alias in here.aliases.values()
+            ]
             entry["extras"] = encoder.value(here.extras, f"{path}.extras")
         backend_extras = {
             name: encoder.value(value, f"backend_extras.{name}")
@@ -455,7 +458,7 @@ def _is_feature_object(value: Any) -> bool:
     return type(value).__module__.startswith("mock_kms.") and not callable(value)
 
 
-def save_state(mock: "KmsMock", path: str | os.PathLike[str]) -> None:
+def save_state(mock: KmsMock, path: str | os.PathLike[str]) -> None:
     """Write the mock's state to ``path`` (atomically: a reader never sees half a file)."""
     data = dump_state(mock)
     text = json.dumps(data, indent=1, ensure_ascii=False)
@@ -481,12 +484,12 @@ def read_state_file(path: str | os.PathLike[str]) -> dict[str, Any]:
     return data
 
 
-def load_state(mock: "KmsMock", path: str | os.PathLike[str]) -> None:
+def load_state(mock: KmsMock, path: str | os.PathLike[str]) -> None:
     """Replace the mock's state with the one saved in ``path``; a bad file changes nothing."""
     restore_state(mock, read_state_file(path), source=os.fspath(path))
 
 
-def restore_state(mock: "KmsMock", data: Any, *, source: str = "state") -> None:
+def restore_state(mock: KmsMock, data: Any, *, source: str = "state") -> None:
     """Replace the mock's state with ``data`` (a dict as :func:`dump_state` returns)."""
     _apply(mock, _decode(mock, data, source))
 
@@ -505,7 +508,7 @@ def _check_header(data: Any, source: str) -> None:
         )
 
 
-def _decode(mock: "KmsMock", data: Any, source: str) -> "_Staged":
+def _decode(mock: KmsMock, data: Any, source: str) -> _Staged:
     _check_header(data, source)
     decoder = _Decoder(mock, source)
     offset = data.get("clock_offset_seconds", 0.0)
@@ -543,7 +546,9 @@ def _decode(mock: "KmsMock", data: Any, source: str) -> "_Staged":
         for alias_data in _list(decoder, entry, "aliases", path):
             alias = decoder.build(Alias, alias_data, f"{path}.aliases[{_name(alias_data)}]")
             if alias.target_key_id not in here.keys:
-                raise decoder.fail(f"{path}.aliases[{alias.name}]", f"targets key {alias.target_key_id}, which is not in the file")
+                raise decoder.fail(
+                    f"{path}.aliases[{alias.name}]", f"targets key {alias.target_key_id}, which is not in the file"
+                )
             here.aliases[alias.name] = alias
         here.extras = decoder.value(entry.get("extras", {}), f"{path}.extras")
     backend_extras = data.get("backend_extras", {})
@@ -592,7 +597,9 @@ def _check_material(decoder: _Decoder, version: KeyMaterial, path: str) -> None:
     except ValueError:
         raise decoder.fail(path, "material_id must be 64 hex digits") from None
     secret = version._secret
-    if secret is not None and (not isinstance(secret, bytes) or (version.spec == "SYMMETRIC_DEFAULT" and len(secret) != 32)):
+    if secret is not None and (
+        not isinstance(secret, bytes) or (version.spec == "SYMMETRIC_DEFAULT" and len(secret) != 32)
+    ):
         raise decoder.fail(path, "secret must be 32 bytes for SYMMETRIC_DEFAULT material")
     if version._private_key is not None and not _is_private_key(version._private_key):
         raise decoder.fail(path, "private_key is not a private key")
@@ -617,7 +624,7 @@ def _key(decoder: _Decoder, data: Any, path: str) -> Key:
     return key
 
 
-def _iam(mock: "KmsMock", decoder: _Decoder, data: Any) -> Any:
+def _iam(mock: KmsMock, decoder: _Decoder, data: Any) -> Any:
     """A new principal registry from the file (None: keep none, start an empty one)."""
     if data is None:
         return None
@@ -641,7 +648,7 @@ def _iam(mock: "KmsMock", decoder: _Decoder, data: Any) -> Any:
     return registry
 
 
-def _apply(mock: "KmsMock", staged: _Staged) -> None:
+def _apply(mock: KmsMock, staged: _Staged) -> None:
     """Swap the decoded state in. Nothing here can fail on the file's content."""
     backend = mock.backend
     with backend.lock:
@@ -672,7 +679,7 @@ def _apply(mock: "KmsMock", staged: _Staged) -> None:
             hook(backend)
 
 
-def _hooks(backend: "Backend", name: str) -> list[Callable[..., Any]]:
+def _hooks(backend: Backend, name: str) -> list[Callable[..., Any]]:
     hooks = getattr(backend, "hooks", None)
     if callable(hooks):
         return hooks(name)
@@ -680,7 +687,7 @@ def _hooks(backend: "Backend", name: str) -> list[Callable[..., Any]]:
     return [] if found is None else list(found) if isinstance(found, list) else [found]
 
 
-def _reschedule(backend: "Backend") -> None:
+def _reschedule(backend: Backend) -> None:
     """Timers kept by the core (core/lifecycle.py): deletions at the end of their waiting
     period, and automatic rotations. Each is queued again at the moment saved in the key."""
     from mock_kms.core import lifecycle
@@ -696,7 +703,7 @@ def _reschedule(backend: "Backend") -> None:
             _reschedule_import_expiry(backend, key)
 
 
-def _reschedule_import_expiry(backend: "Backend", key: Key) -> None:
+def _reschedule_import_expiry(backend: Backend, key: Key) -> None:
     """Imported material that expires (ValidTo): the expiry timer of api/imports.py, again."""
     for version in key.material.versions:
         info = getattr(version, "present", {}).get(key.region)

@@ -44,14 +44,14 @@ def cloudhsm_store(kms, cluster, name="hsm-store", password="kmsuser-password") 
 
 
 def xks_store(kms, name="xks-store", endpoint=PROXY, path=PATH, credential=CREDENTIAL, **extra) -> str:
-    params = dict(
-        CustomKeyStoreName=name,
-        CustomKeyStoreType="EXTERNAL_KEY_STORE",
-        XksProxyUriEndpoint=endpoint,
-        XksProxyUriPath=path,
-        XksProxyAuthenticationCredential=credential,
-        XksProxyConnectivity="PUBLIC_ENDPOINT",
-    )
+    params = {
+        "CustomKeyStoreName": name,
+        "CustomKeyStoreType": "EXTERNAL_KEY_STORE",
+        "XksProxyUriEndpoint": endpoint,
+        "XksProxyUriPath": path,
+        "XksProxyAuthenticationCredential": credential,
+        "XksProxyConnectivity": "PUBLIC_ENDPOINT",
+    }
     params.update(extra)
     return kms.create_custom_key_store(**params)["CustomKeyStoreId"]
 
@@ -106,7 +106,10 @@ def test_cloudhsm_key_store_lifecycle(kms, kms_mock, stores):
         "KMSInvalidStateException",
         f"{metadata['Arn']} is unavailable.",
     )
-    assert code_of(kms.generate_random, NumberOfBytes=8, CustomKeyStoreId=store_id) == "CustomKeyStoreInvalidStateException"
+    assert (
+        code_of(kms.generate_random, NumberOfBytes=8, CustomKeyStoreId=store_id)
+        == "CustomKeyStoreInvalidStateException"
+    )
     code, message = error(kms.disconnect_custom_key_store, CustomKeyStoreId=store_id)
     assert code == "CustomKeyStoreInvalidStateException"
 
@@ -149,7 +152,10 @@ def test_connecting_resolves_after_the_connect_delay(kms, kms_mock, stores):
     store_id = cloudhsm_store(kms, stores.add_cloudhsm_cluster(CLUSTER))
     assert connected(kms, store_id) == "CONNECTING"
     kms.connect_custom_key_store(CustomKeyStoreId=store_id)  # already connecting: no error
-    assert code_of(kms.create_key, Origin="AWS_CLOUDHSM", CustomKeyStoreId=store_id) == "CustomKeyStoreInvalidStateException"
+    assert (
+        code_of(kms.create_key, Origin="AWS_CLOUDHSM", CustomKeyStoreId=store_id)
+        == "CustomKeyStoreInvalidStateException"
+    )
     kms_mock.clock.advance(minutes=4)
     assert describe(kms, store_id)["ConnectionState"] == "CONNECTING"
     kms_mock.clock.advance(minutes=1, seconds=1)
@@ -170,7 +176,7 @@ def test_cloudhsm_create_errors(kms, stores):
     cluster = stores.add_cloudhsm_cluster(CLUSTER)
     related = stores.add_cloudhsm_cluster(RELATED, backup_of=CLUSTER)
     inactive = stores.add_cloudhsm_cluster(OTHER, state="UNINITIALIZED")
-    base = dict(TrustAnchorCertificate=cluster.trust_anchor_certificate, KeyStorePassword="kmsuser-password")
+    base = {"TrustAnchorCertificate": cluster.trust_anchor_certificate, "KeyStorePassword": "kmsuser-password"}
     assert error(
         kms.create_custom_key_store, CustomKeyStoreName="s", CloudHsmClusterId="cluster-zzzzzzzzzzz", **base
     ) == ("CloudHsmClusterNotFoundException", "CloudHSM cluster cluster-zzzzzzzzzzz was not found.")
@@ -237,10 +243,10 @@ def test_cloudhsm_create_errors(kms, stores):
 @pytest.mark.parametrize(
     "declare, code",
     [
-        (dict(kmsuser_password="the-real-password"), "INVALID_CREDENTIALS"),
-        (dict(hsm_count=0), "INSUFFICIENT_CLOUDHSM_HSMS"),
-        (dict(connection_error="USER_LOCKED_OUT"), "USER_LOCKED_OUT"),
-        (dict(connection_error="SUBNET_NOT_FOUND"), "SUBNET_NOT_FOUND"),
+        ({"kmsuser_password": "the-real-password"}, "INVALID_CREDENTIALS"),
+        ({"hsm_count": 0}, "INSUFFICIENT_CLOUDHSM_HSMS"),
+        ({"connection_error": "USER_LOCKED_OUT"}, "USER_LOCKED_OUT"),
+        ({"connection_error": "SUBNET_NOT_FOUND"}, "SUBNET_NOT_FOUND"),
     ],
 )
 def test_cloudhsm_connection_failures(kms, stores, declare, code):
@@ -251,7 +257,10 @@ def test_cloudhsm_connection_failures(kms, stores, declare, code):
     assert connected(kms, store_id) == "FAILED"
     assert describe(kms, store_id)["ConnectionErrorCode"] == code
     assert code_of(kms.connect_custom_key_store, CustomKeyStoreId=store_id) == "CustomKeyStoreInvalidStateException"
-    assert code_of(kms.create_key, Origin="AWS_CLOUDHSM", CustomKeyStoreId=store_id) == "CustomKeyStoreInvalidStateException"
+    assert (
+        code_of(kms.create_key, Origin="AWS_CLOUDHSM", CustomKeyStoreId=store_id)
+        == "CustomKeyStoreInvalidStateException"
+    )
     kms.disconnect_custom_key_store(CustomKeyStoreId=store_id)
     entry = describe(kms, store_id)
     assert entry["ConnectionState"] == "DISCONNECTED" and "ConnectionErrorCode" not in entry
@@ -309,7 +318,10 @@ def test_update_cloudhsm_key_store(kms, stores):
     assert describe(kms, store_id)["CloudHsmClusterId"] == RELATED
     code, message = error(kms.update_custom_key_store, CustomKeyStoreId=store_id, XksProxyUriPath=PATH)
     assert code == "ValidationException" and "XksProxyUriPath" in message
-    assert code_of(kms.update_custom_key_store, CustomKeyStoreId="cks-00000000000000000") == "CustomKeyStoreNotFoundException"
+    assert (
+        code_of(kms.update_custom_key_store, CustomKeyStoreId="cks-00000000000000000")
+        == "CustomKeyStoreNotFoundException"
+    )
     assert other_id != store_id
 
 
@@ -355,7 +367,10 @@ def test_generate_random_in_a_custom_key_store(kms, stores):
         "CustomKeyStoreNotFoundException"
     )
     store_id = cloudhsm_store(kms, stores.add_cloudhsm_cluster(CLUSTER))
-    assert code_of(kms.generate_random, NumberOfBytes=8, CustomKeyStoreId=store_id) == "CustomKeyStoreInvalidStateException"
+    assert (
+        code_of(kms.generate_random, NumberOfBytes=8, CustomKeyStoreId=store_id)
+        == "CustomKeyStoreInvalidStateException"
+    )
     connected(kms, store_id)
     assert len(kms.generate_random(NumberOfBytes=32, CustomKeyStoreId=store_id)["Plaintext"]) == 32
     stores.add_xks_proxy(PROXY)
@@ -373,7 +388,10 @@ def test_imports_are_not_for_custom_key_store_keys(kms, stores):
         KeyId=metadata["KeyId"],
         WrappingAlgorithm="RSAES_OAEP_SHA_256",
         WrappingKeySpec="RSA_2048",
-    ) == ("UnsupportedOperationException", f"{metadata['Arn']} origin is AWS_CLOUDHSM which is not valid for this operation.")
+    ) == (
+        "UnsupportedOperationException",
+        f"{metadata['Arn']} origin is AWS_CLOUDHSM which is not valid for this operation.",
+    )
 
 
 # -- external key stores --------------------------------------------------------------------
@@ -398,7 +416,9 @@ def test_external_key_store_lifecycle(kms, stores):
         },
     }
     assert connected(kms, store_id) == "CONNECTED"
-    metadata = kms.create_key(Origin="EXTERNAL_KEY_STORE", CustomKeyStoreId=store_id, XksKeyId="ext-key-1")["KeyMetadata"]
+    metadata = kms.create_key(Origin="EXTERNAL_KEY_STORE", CustomKeyStoreId=store_id, XksKeyId="ext-key-1")[
+        "KeyMetadata"
+    ]
     assert metadata["Origin"] == "EXTERNAL_KEY_STORE"
     assert metadata["CustomKeyStoreId"] == store_id
     assert metadata["XksKeyConfiguration"] == {"Id": "ext-key-1"}
@@ -488,7 +508,7 @@ def test_proxy_removed_before_connecting(kms, stores):
 
 
 def test_vpc_endpoint_service_connectivity(kms, stores):
-    vpc = dict(XksProxyConnectivity="VPC_ENDPOINT_SERVICE", XksProxyVpcEndpointServiceName=VPC_SERVICE)
+    vpc = {"XksProxyConnectivity": "VPC_ENDPOINT_SERVICE", "XksProxyVpcEndpointServiceName": VPC_SERVICE}
     code, message = error(xks_store, kms=kms, XksProxyConnectivity="VPC_ENDPOINT_SERVICE")
     assert code == "ValidationException" and "XksProxyVpcEndpointServiceName" in message
     assert code_of(xks_store, kms=kms, **vpc) == "XksProxyVpcEndpointServiceNotFoundException"
@@ -525,12 +545,16 @@ def test_update_external_key_store(kms, stores):
     store_id = xks_store(kms)
     connected(kms, store_id)
     # Credential, path and name may change while connected (KMS checks them with the proxy).
-    code, _ = error(kms.update_custom_key_store, CustomKeyStoreId=store_id, XksProxyAuthenticationCredential=OTHER_CREDENTIAL)
+    code, _ = error(
+        kms.update_custom_key_store, CustomKeyStoreId=store_id, XksProxyAuthenticationCredential=OTHER_CREDENTIAL
+    )
     assert code == "XksProxyIncorrectAuthenticationCredentialException"
     proxy.access_key_id = OTHER_CREDENTIAL["AccessKeyId"]
     kms.update_custom_key_store(CustomKeyStoreId=store_id, XksProxyAuthenticationCredential=OTHER_CREDENTIAL)
     assert describe(kms, store_id)["XksProxyConfiguration"]["AccessKeyId"] == OTHER_CREDENTIAL["AccessKeyId"]
-    code, message = error(kms.update_custom_key_store, CustomKeyStoreId=store_id, XksProxyUriEndpoint="https://c.example.com")
+    code, message = error(
+        kms.update_custom_key_store, CustomKeyStoreId=store_id, XksProxyUriEndpoint="https://c.example.com"
+    )
     assert code == "CustomKeyStoreInvalidStateException" and "XksProxyUriEndpoint" in message
     kms.disconnect_custom_key_store(CustomKeyStoreId=store_id)
     assert (

@@ -71,7 +71,7 @@ def spki(private_key) -> bytes:
     )
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def rsa_key(bits: int, n: int = 0):
     return rsa.generate_private_key(public_exponent=65537, key_size=bits)
 
@@ -171,7 +171,10 @@ def test_get_parameters_for_import_rejects_deprecated_and_foreign_wrapping(kms):
 
 def test_import_operations_need_an_external_key(kms):
     metadata = kms.create_key()["KeyMetadata"]
-    expected = ("UnsupportedOperationException", f"{metadata['Arn']} origin is AWS_KMS which is not valid for this operation.")
+    expected = (
+        "UnsupportedOperationException",
+        f"{metadata['Arn']} origin is AWS_KMS which is not valid for this operation.",
+    )
     assert (
         error(
             kms.get_parameters_for_import,
@@ -277,9 +280,7 @@ def test_ciphertext_never_decrypts_under_another_key_with_the_same_material(kms)
     forged = blob.replace(first["KeyId"].encode(), second["KeyId"].encode())
     assert forged != blob
     assert error(kms.decrypt, CiphertextBlob=forged) == ("InvalidCiphertextException", "")
-    code, _ = error(
-        kms.re_encrypt, CiphertextBlob=blob, SourceKeyId=second["KeyId"], DestinationKeyId=second["KeyId"]
-    )
+    code, _ = error(kms.re_encrypt, CiphertextBlob=blob, SourceKeyId=second["KeyId"], DestinationKeyId=second["KeyId"])
     assert code == "IncorrectKeyException"
 
 
@@ -334,9 +335,7 @@ def test_import_rsa_signing_key(kms):
     import_material(kms, metadata["KeyId"], pkcs8(private_key), algorithm="RSA_AES_KEY_WRAP_SHA_256")
     public = kms.get_public_key(KeyId=metadata["KeyId"])
     assert public["PublicKey"] == spki(private_key)
-    signature = kms.sign(
-        KeyId=metadata["KeyId"], Message=b"hello", SigningAlgorithm="RSASSA_PSS_SHA_256"
-    )["Signature"]
+    signature = kms.sign(KeyId=metadata["KeyId"], Message=b"hello", SigningAlgorithm="RSASSA_PSS_SHA_256")["Signature"]
     private_key.public_key().verify(
         signature, b"hello", padding.PSS(mgf=padding.MGF1(hashes.SHA256()), salt_length=32), hashes.SHA256()
     )
@@ -392,9 +391,7 @@ def test_import_ecc_key_agreement_key(kms):
     key_id = external_key(kms, KeySpec="ECC_NIST_P384", KeyUsage="KEY_AGREEMENT")["KeyId"]
     import_material(kms, key_id, pkcs8(private_key))
     peer = ec.generate_private_key(ec.SECP384R1())
-    shared = kms.derive_shared_secret(
-        KeyId=key_id, KeyAgreementAlgorithm="ECDH", PublicKey=spki(peer)
-    )["SharedSecret"]
+    shared = kms.derive_shared_secret(KeyId=key_id, KeyAgreementAlgorithm="ECDH", PublicKey=spki(peer))["SharedSecret"]
     assert shared == peer.exchange(ec.ECDH(), private_key.public_key())
 
 
@@ -450,7 +447,11 @@ def test_import_token_of_another_key_or_unknown(kms):
     )
     wrapped = wrap(parameters["PublicKey"], "RSAES_OAEP_SHA_256", os.urandom(32))
     code, _ = error(
-        kms.import_key_material, KeyId=second, ImportToken=parameters["ImportToken"], EncryptedKeyMaterial=wrapped, **NO_EXPIRY
+        kms.import_key_material,
+        KeyId=second,
+        ImportToken=parameters["ImportToken"],
+        EncryptedKeyMaterial=wrapped,
+        **NO_EXPIRY,
     )
     assert code == "InvalidImportTokenException"
     code, _ = error(
@@ -495,7 +496,10 @@ def test_expiration_model_validation(kms, kms_mock):
     now = kms_mock.clock.now()
     cases = [
         ({}, "A validTo date must be set if the ExpirationModel is KEY_MATERIAL_EXPIRES"),
-        ({"ExpirationModel": "KEY_MATERIAL_EXPIRES"}, "A validTo date must be set if the ExpirationModel is KEY_MATERIAL_EXPIRES"),
+        (
+            {"ExpirationModel": "KEY_MATERIAL_EXPIRES"},
+            "A validTo date must be set if the ExpirationModel is KEY_MATERIAL_EXPIRES",
+        ),
         ({"ValidTo": now - timedelta(minutes=1)}, "The validTo date must be in the future."),
         ({"ValidTo": now + timedelta(days=366)}, "The validTo date must be no more than 365 days in the future."),
         (
@@ -509,7 +513,11 @@ def test_expiration_model_validation(kms, kms_mock):
     wrapped = wrap(parameters["PublicKey"], "RSAES_OAEP_SHA_256", os.urandom(32))
     for extra, message in cases:
         assert error(
-            kms.import_key_material, KeyId=key_id, ImportToken=parameters["ImportToken"], EncryptedKeyMaterial=wrapped, **extra
+            kms.import_key_material,
+            KeyId=key_id,
+            ImportToken=parameters["ImportToken"],
+            EncryptedKeyMaterial=wrapped,
+            **extra,
         ) == ("ValidationException", message), extra
     # 365 days exactly is fine.
     kms.import_key_material(
@@ -538,7 +546,10 @@ def test_material_expires_at_valid_to_and_reimport_restores_old_ciphertext(kms, 
     assert described["KeyState"] == "PendingImport" and described["Enabled"] is False
     assert "ExpirationModel" not in described and "ValidTo" not in described
     assert described["CurrentKeyMaterialId"] == imported["KeyMaterialId"]
-    assert error(kms.decrypt, CiphertextBlob=blob) == ("KMSInvalidStateException", f"{metadata['Arn']} is pending import.")
+    assert error(kms.decrypt, CiphertextBlob=blob) == (
+        "KMSInvalidStateException",
+        f"{metadata['Arn']} is pending import.",
+    )
     events = kms_mock.calls.filter("DeleteExpiredKeyMaterial")
     assert [event.key_arn for event in events] == [metadata["Arn"]]
 
@@ -588,7 +599,7 @@ def test_delete_imported_key_material_and_reimport(kms):
     )
     kms.delete_imported_key_material(KeyId=key_id)  # PendingImport: no effect, no error
 
-    code, message = error(import_material, kms=kms, key_id=key_id, material=os.urandom(32))
+    code, _message = error(import_material, kms=kms, key_id=key_id, material=os.urandom(32))
     assert code == "IncorrectKeyMaterialException"
     assert import_material(kms, key_id, material)["KeyMaterialId"] == imported["KeyMaterialId"]
     assert kms.decrypt(CiphertextBlob=blob)["Plaintext"] == b"old"
@@ -649,7 +660,9 @@ def test_new_key_material_waits_for_rotate_key_on_demand(kms):
     assert everything[1]["KeyMaterialDescription"] == "second"
 
     third = os.urandom(32)
-    code, message = error(import_material, kms=kms, key_id=key_id, material=third, ImportType="NEW_KEY_MATERIAL", **NO_EXPIRY)
+    code, message = error(
+        import_material, kms=kms, key_id=key_id, material=third, ImportType="NEW_KEY_MATERIAL", **NO_EXPIRY
+    )
     assert code == "KMSInvalidStateException"
     assert message.startswith("New key material (id: ")
     assert message.endswith(
@@ -681,15 +694,13 @@ def test_import_type_rules(kms):
         **NO_EXPIRY,
     )
     assert code == "ValidationException" and "KeyMaterialId" in message
-    code, _ = error(import_material, kms=kms, key_id=key_id, material=material, ImportType="NEW_KEY_MATERIAL", **NO_EXPIRY)
-    assert code == "IncorrectKeyMaterialException"  # already associated with the key
     code, _ = error(
-        import_material, kms=kms, key_id=key_id, material=material, KeyMaterialId="0" * 64, **NO_EXPIRY
+        import_material, kms=kms, key_id=key_id, material=material, ImportType="NEW_KEY_MATERIAL", **NO_EXPIRY
     )
+    assert code == "IncorrectKeyMaterialException"  # already associated with the key
+    code, _ = error(import_material, kms=kms, key_id=key_id, material=material, KeyMaterialId="0" * 64, **NO_EXPIRY)
     assert code == "IncorrectKeyMaterialException"  # the id does not match the material
-    again = import_material(
-        kms, key_id, material, ImportType="EXISTING_KEY_MATERIAL", KeyMaterialId=first, **NO_EXPIRY
-    )
+    again = import_material(kms, key_id, material, ImportType="EXISTING_KEY_MATERIAL", KeyMaterialId=first, **NO_EXPIRY)
     assert again["KeyMaterialId"] == first
 
 
@@ -751,12 +762,17 @@ def test_multi_region_imported_material(kms_mock):
     # New material: into the primary with NEW_KEY_MATERIAL, then into every replica.
     new_material = os.urandom(32)
     code, message = error(
-        import_material, kms=replica_client, key_id=key_id, material=new_material, ImportType="NEW_KEY_MATERIAL", **NO_EXPIRY
+        import_material,
+        kms=replica_client,
+        key_id=key_id,
+        material=new_material,
+        ImportType="NEW_KEY_MATERIAL",
+        **NO_EXPIRY,
     )
     assert code == "ValidationException" and "primary" in message
-    second = import_material(
-        primary_client, key_id, new_material, ImportType="NEW_KEY_MATERIAL", **NO_EXPIRY
-    )["KeyMaterialId"]
+    second = import_material(primary_client, key_id, new_material, ImportType="NEW_KEY_MATERIAL", **NO_EXPIRY)[
+        "KeyMaterialId"
+    ]
     states = {
         r["KeyMaterialId"]: r["KeyMaterialState"]
         for r in primary_client.list_key_rotations(KeyId=key_id, IncludeKeyMaterial="ALL_KEY_MATERIAL")["Rotations"]

@@ -119,7 +119,9 @@ def test_failed_assertion_lists_the_calls_seen(kms_mock, kms, key):
     assert "KMS calls seen (3)" in text
     assert "CreateKey by arn:aws:iam::123456789012:root" in text
     assert "CreateAlias" in text
-    assert f"Encrypt by arn:aws:iam::123456789012:root on {key['Arn']} encryption_context={{'tenant': 'a'}} -> ok" in text
+    assert (
+        f"Encrypt by arn:aws:iam::123456789012:root on {key['Arn']} encryption_context={{'tenant': 'a'}} -> ok" in text
+    )
     assert "[differs: encryption_context={'tenant': 'a'}]" in text
 
     with pytest.raises(AssertionError) as excinfo:

@@ -491,3 +491,17 @@ def test_a_replica_saved_while_creating_settles_after_loading(kms_mock, clients,
     kms_mock.save(path)
     kms_mock.load(path)
     assert clients[SECOND].describe_key(KeyId=mrk)["KeyMetadata"]["KeyState"] == "Enabled"
+
+
+def test_switching_the_primary_back_while_updating_restores_the_original_states(kms_mock, clients, mrk):
+    replicate(clients, mrk)
+    clients[SECOND].disable_key(KeyId=mrk)
+    clients[SECOND].enable_key(KeyId=mrk)
+    kms_mock.backend.extras["multi_region_delay"] = timedelta(seconds=10)
+    clients[PRIMARY].update_primary_region(KeyId=mrk, PrimaryRegion=SECOND)
+    clients[SECOND].update_primary_region(KeyId=mrk, PrimaryRegion=PRIMARY)  # allowed while Updating
+    kms_mock.clock.advance(seconds=11)
+    for region in (PRIMARY, SECOND):
+        assert clients[region].describe_key(KeyId=mrk)["KeyMetadata"]["KeyState"] == "Enabled"
+    config = clients[PRIMARY].describe_key(KeyId=mrk)["KeyMetadata"]["MultiRegionConfiguration"]
+    assert config["MultiRegionKeyType"] == "PRIMARY"

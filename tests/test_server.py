@@ -180,8 +180,7 @@ def test_health_endpoint(tmp_path):
 def test_concurrent_requests(tmp_path):
     server = kms_server()
     with server as url:
-        status, body = _post(url, "CreateKey", {})
-        key_id = body["KeyMetadata"]["KeyId"]
+        key_id = _post(url, "CreateKey", {})[1]["KeyMetadata"]["KeyId"]
         errors: list[object] = []
 
         def work(n: int) -> None:
@@ -308,12 +307,21 @@ def test_aws_cli_tutorial_against_mock_kms_serve(tmp_path, aws):
         )  # fmt: skip
         (tmp_path / "myfile.encrypted").write_bytes(base64.b64decode(encrypted))
         plaintext = aws(
-            server.url, "decrypt", "--ciphertext-blob", "fileb://myfile.encrypted", "--query", "Plaintext", "--output", "text"
+            server.url,
+            "decrypt",
+            "--ciphertext-blob",
+            "fileb://myfile.encrypted",
+            "--query",
+            "Plaintext",
+            "--output",
+            "text",
         )
         assert base64.b64decode(plaintext) == b"my secret data\n"
 
         reencrypted = json.loads(
-            aws(server.url, "re-encrypt", "--ciphertext-blob", "fileb://myfile.encrypted", "--destination-key-id", other)
+            aws(
+                server.url, "re-encrypt", "--ciphertext-blob", "fileb://myfile.encrypted", "--destination-key-id", other
+            )
         )
         assert reencrypted["KeyId"] == other and reencrypted["SourceKeyId"].endswith(key_id)
         (tmp_path / "myfile.reencrypted").write_bytes(base64.b64decode(reencrypted["CiphertextBlob"]))
@@ -331,7 +339,14 @@ def test_aws_cli_tutorial_against_mock_kms_serve(tmp_path, aws):
     try:
         assert any(f"loaded state from {state}" in line for line in again.log)
         plaintext = aws(
-            again.url, "decrypt", "--ciphertext-blob", "fileb://myfile.reencrypted", "--query", "Plaintext", "--output", "text"
+            again.url,
+            "decrypt",
+            "--ciphertext-blob",
+            "fileb://myfile.reencrypted",
+            "--query",
+            "Plaintext",
+            "--output",
+            "text",
         )
         assert base64.b64decode(plaintext) == b"my secret data\n"
     finally:
@@ -345,8 +360,10 @@ def test_serve_with_a_seed_file(tmp_path):
     server = ServeProcess(tmp_path, "--seed", str(seed), "--region", "eu-west-1")
     try:
         status, health = _get(server.url, "/health")
+        assert status == 200
         assert json.loads(health)["keys"] == 1 and json.loads(health)["region"] == "eu-west-1"
         status, described = _post(server.url, "DescribeKey", {"KeyId": "alias/seeded"}, region="eu-west-1")
+        assert status == 200
         assert described["KeyMetadata"]["Arn"] == f"arn:aws:kms:eu-west-1:123456789012:key/{key_id}"
     finally:
         server.stop()
@@ -372,4 +389,4 @@ def test_server_mock_is_a_plain_kms_mock():
     server = kms_server()
     assert isinstance(server.mock, KmsMock) and not server.mock.active
     with pytest.raises(RuntimeError, match="not running"):
-        server.url
+        _ = server.url

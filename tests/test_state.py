@@ -48,7 +48,9 @@ def _populate(m: KmsMock) -> dict:
     kms.rotate_key_on_demand(KeyId=key["KeyId"])
     kms.enable_key_rotation(KeyId=key["KeyId"], RotationPeriodInDays=100)
     facts["new_blob"] = kms.encrypt(KeyId="alias/main", Plaintext=b"v2")["CiphertextBlob"]
-    facts["grant_id"] = kms.create_grant(KeyId=key["KeyId"], GranteePrincipal=role.arn, Operations=["Decrypt"])["GrantId"]
+    facts["grant_id"] = kms.create_grant(KeyId=key["KeyId"], GranteePrincipal=role.arn, Operations=["Decrypt"])[
+        "GrantId"
+    ]
 
     signing = kms.create_key(KeySpec="ECC_NIST_P256", KeyUsage="SIGN_VERIFY")["KeyMetadata"]["KeyId"]
     facts["signing"] = signing
@@ -61,7 +63,13 @@ def _populate(m: KmsMock) -> dict:
         {
             "Version": "2012-10-17",
             "Statement": [
-                {"Sid": "root", "Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::123456789012:root"}, "Action": "kms:*", "Resource": "*"}
+                {
+                    "Sid": "root",
+                    "Effect": "Allow",
+                    "Principal": {"AWS": "arn:aws:iam::123456789012:root"},
+                    "Action": "kms:*",
+                    "Resource": "*",
+                }
             ],
         }
     )
@@ -375,9 +383,14 @@ def test_toml_seed_declares_keys_with_fixed_ids_and_material(toml_seed, ec_priva
         # The declared material is the key's: opened outside with AES-GCM.
         blob = kms.encrypt(KeyId="alias/orders", Plaintext=b"order 42")["CiphertextBlob"]
         header_end = 2 + blob[1] + 32 + 12
-        assert AESGCM(SECRET).decrypt(blob[header_end - 12 : header_end], blob[header_end:], blob[:header_end]) == b"order 42"
+        assert (
+            AESGCM(SECRET).decrypt(blob[header_end - 12 : header_end], blob[header_end:], blob[:header_end])
+            == b"order 42"
+        )
 
-        signature = kms.sign(KeyId="0987dcba-09fe-87dc-65ba-ab0987654321", Message=b"m", SigningAlgorithm="ECDSA_SHA_256")
+        signature = kms.sign(
+            KeyId="0987dcba-09fe-87dc-65ba-ab0987654321", Message=b"m", SigningAlgorithm="ECDSA_SHA_256"
+        )
         ec_private_key.public_key().verify(signature["Signature"], b"m", ec.ECDSA(hashes.SHA256()))
 
         mac_key = kms.describe_key(KeyId="11111111-2222-3333-4444-555555555555")["KeyMetadata"]
@@ -411,13 +424,18 @@ def test_json_seed_with_material_versions(tmp_path):
         assert kms.decrypt(CiphertextBlob=old_blob)["Plaintext"] == b"old"
         new_blob = kms.encrypt(KeyId=SYMMETRIC_ID, Plaintext=b"new")["CiphertextBlob"]
         header_end = 2 + new_blob[1] + 32 + 12
-        assert AESGCM(new).decrypt(new_blob[header_end - 12 : header_end], new_blob[header_end:], new_blob[:header_end]) == b"new"
+        assert (
+            AESGCM(new).decrypt(new_blob[header_end - 12 : header_end], new_blob[header_end:], new_blob[:header_end])
+            == b"new"
+        )
         assert len(kms.list_key_rotations(KeyId=SYMMETRIC_ID)["Rotations"]) == 1
 
 
 def test_seeds_are_idempotent_and_conflicts_are_errors(tmp_path):
     path = tmp_path / "seed.json"
-    path.write_text(json.dumps({"Keys": [{"KeyId": SYMMETRIC_ID, "KeyMaterial": SECRET.hex(), "Aliases": ["alias/a"]}]}))
+    path.write_text(
+        json.dumps({"Keys": [{"KeyId": SYMMETRIC_ID, "KeyMaterial": SECRET.hex(), "Aliases": ["alias/a"]}]})
+    )
     other = tmp_path / "other.json"
     other.write_text(json.dumps({"Keys": [{"KeyId": SYMMETRIC_ID, "KeyMaterial": os.urandom(32).hex()}]}))
     with mock_kms(seed=path) as m:
@@ -446,19 +464,37 @@ def test_state_and_seed_together(tmp_path):
 @pytest.mark.parametrize(
     ("seed", "message"),
     [
-        ({"Keys": [{"KeyId": "nope"}]}, "Keys[0].KeyId: a key ID (e.g. 1234abcd-12ab-34cd-56ef-1234567890ab) is required, not 'nope'"),
-        ({"Keys": [{"KeyId": SYMMETRIC_ID, "KeyMaterial": "abcd"}]}, "Keys[0].KeyMaterial: SYMMETRIC_DEFAULT key material is 32 bytes (64+ hex digits), not 2 bytes"),
+        (
+            {"Keys": [{"KeyId": "nope"}]},
+            "Keys[0].KeyId: a key ID (e.g. 1234abcd-12ab-34cd-56ef-1234567890ab) is required, not 'nope'",
+        ),
+        (
+            {"Keys": [{"KeyId": SYMMETRIC_ID, "KeyMaterial": "abcd"}]},
+            "Keys[0].KeyMaterial: SYMMETRIC_DEFAULT key material is 32 bytes (64+ hex digits), not 2 bytes",
+        ),
         ({"Keys": [{"KeyId": SYMMETRIC_ID, "KeyMaterial": "zz" * 32}]}, "Keys[0].KeyMaterial: not hexadecimal"),
-        ({"Keys": [{"KeyId": SYMMETRIC_ID, "KeySpec": "RSA_2048"}]}, "Keys[0].KeyUsage: required for RSA_2048 (one of ENCRYPT_DECRYPT, SIGN_VERIFY)"),
+        (
+            {"Keys": [{"KeyId": SYMMETRIC_ID, "KeySpec": "RSA_2048"}]},
+            "Keys[0].KeyUsage: required for RSA_2048 (one of ENCRYPT_DECRYPT, SIGN_VERIFY)",
+        ),
         ({"Keys": [{"KeyId": SYMMETRIC_ID, "Colour": "red"}]}, "Keys[0]: unknown field(s) Colour; known: "),
-        ({"Aliases": [{"AliasName": "alias/x", "TargetKeyId": SYMMETRIC_ID}]}, f"Aliases[0]: alias/x targets key {SYMMETRIC_ID}, which is not declared in 123456789012/us-east-1"),
-        ({"Keys": [{"KeyId": SYMMETRIC_ID, "Aliases": ["alias/aws/s3"]}]}, "Keys[0].Aliases[0]: alias/aws/s3: the alias/aws/ prefix is reserved for AWS managed keys"),
+        (
+            {"Aliases": [{"AliasName": "alias/x", "TargetKeyId": SYMMETRIC_ID}]},
+            f"Aliases[0]: alias/x targets key {SYMMETRIC_ID}, which is not declared in 123456789012/us-east-1",
+        ),
+        (
+            {"Keys": [{"KeyId": SYMMETRIC_ID, "Aliases": ["alias/aws/s3"]}]},
+            "Keys[0].Aliases[0]: alias/aws/s3: the alias/aws/ prefix is reserved for AWS managed keys",
+        ),
         ({"Principals": [{"Type": "Robot", "Name": "r"}]}, "Principals[0].Type: one of Group, User, Role, not 'Robot'"),
     ],
 )
 def test_bad_seeds_name_the_entry_and_add_nothing(tmp_path, seed, message):
     path = tmp_path / "seed.json"
-    seed = {"Keys": [{"KeyId": "aaaaaaaa-2222-3333-4444-555555555555"}, *seed.get("Keys", [])], **{k: v for k, v in seed.items() if k != "Keys"}}
+    seed = {
+        "Keys": [{"KeyId": "aaaaaaaa-2222-3333-4444-555555555555"}, *seed.get("Keys", [])],
+        **{k: v for k, v in seed.items() if k != "Keys"},
+    }
     message = message.replace("Keys[0]", "Keys[1]")
     path.write_text(json.dumps(seed))
     with mock_kms() as m:
@@ -472,10 +508,21 @@ def test_asymmetric_material_must_match_the_key_spec(tmp_path, ec_private_key):
     path = tmp_path / "seed.json"
     path.write_text(
         json.dumps(
-            {"Keys": [{"KeyId": SYMMETRIC_ID, "KeySpec": "ECC_NIST_P384", "KeyUsage": "SIGN_VERIFY", "KeyMaterial": _pem(ec_private_key)}]}
+            {
+                "Keys": [
+                    {
+                        "KeyId": SYMMETRIC_ID,
+                        "KeySpec": "ECC_NIST_P384",
+                        "KeyUsage": "SIGN_VERIFY",
+                        "KeyMaterial": _pem(ec_private_key),
+                    }
+                ]
+            }
         )
     )
-    with pytest.raises(SeedError, match=r"Keys\[0\]\.KeyMaterial: The key material does not match key spec ECC_NIST_P384"):
+    with pytest.raises(
+        SeedError, match=r"Keys\[0\]\.KeyMaterial: The key material does not match key spec ECC_NIST_P384"
+    ):
         mock_kms().load_seed(path)
 
 
@@ -485,7 +532,9 @@ def test_toml_needs_python_3_11(tmp_path, monkeypatch):
     path = tmp_path / "seed.toml"
     path.write_text("")
     monkeypatch.setattr(seed_module, "sys", types.SimpleNamespace(version_info=(3, 10, 12)))
-    with pytest.raises(SeedError, match=r"TOML seed files need Python 3\.11\+ \(tomllib\); use a JSON seed file on 3\.10"):
+    with pytest.raises(
+        SeedError, match=r"TOML seed files need Python 3\.11\+ \(tomllib\); use a JSON seed file on 3\.10"
+    ):
         mock_kms().load_seed(path)
 
 
@@ -493,7 +542,18 @@ def test_seeded_multi_region_key_decrypts_in_its_replica(tmp_path):
     path = tmp_path / "seed.json"
     key_id = "mrk-" + "ab" * 16
     path.write_text(
-        json.dumps({"Keys": [{"KeyId": key_id, "MultiRegion": True, "ReplicaRegions": ["ap-southeast-2"], "KeyMaterial": SECRET.hex()}]})
+        json.dumps(
+            {
+                "Keys": [
+                    {
+                        "KeyId": key_id,
+                        "MultiRegion": True,
+                        "ReplicaRegions": ["ap-southeast-2"],
+                        "KeyMaterial": SECRET.hex(),
+                    }
+                ]
+            }
+        )
     )
     with mock_kms(seed=path) as m:
         blob = m.client().encrypt(KeyId=key_id, Plaintext=b"x")["CiphertextBlob"]
@@ -520,7 +580,10 @@ def test_seeded_external_key(tmp_path):
         kms = m.client()
         metadata = kms.describe_key(KeyId=SYMMETRIC_ID)["KeyMetadata"]
         assert metadata["KeyState"] == "Enabled" and metadata["ExpirationModel"] == "KEY_MATERIAL_DOES_NOT_EXPIRE"
-        assert kms.decrypt(CiphertextBlob=kms.encrypt(KeyId=SYMMETRIC_ID, Plaintext=b"x")["CiphertextBlob"])["Plaintext"] == b"x"
+        assert (
+            kms.decrypt(CiphertextBlob=kms.encrypt(KeyId=SYMMETRIC_ID, Plaintext=b"x")["CiphertextBlob"])["Plaintext"]
+            == b"x"
+        )
         pending = kms.describe_key(KeyId="aaaaaaaa-2222-3333-4444-555555555555")["KeyMetadata"]
         assert pending["KeyState"] == "PendingImport"
         with pytest.raises(ClientError) as excinfo:

@@ -7,6 +7,7 @@ from mock_kms.api import grants  # noqa: F401  (CreateGrant, ListGrants, RetireG
 from mock_kms.api import multi_region  # noqa: F401  (ReplicateKey, UpdatePrimaryRegion)
 from mock_kms.api import imports  # noqa: F401  (GetParametersForImport, ImportKeyMaterial, DeleteImportedKeyMaterial)
 from mock_kms.api import custom_key_stores  # noqa: F401  (Create/Describe/Update/Connect/Disconnect/DeleteCustomKeyStore)
+from mock_kms.api import kem  # noqa: F401  (Encapsulate, Decapsulate: ML-KEM)
 from mock_kms.api.registry import HANDLERS
 
 __all__ = ["HANDLERS"]

@@ -104,20 +104,18 @@ def _check_name_free(ctx: RequestContext, name: str, exclude: CustomKeyStore | N
 def _require(params: dict[str, Any], names: tuple[str, ...], store_type: str) -> None:
     missing = [name for name in names if not params.get(name)]
     if missing:
-        raise ValidationException(f"{', '.join(missing)} must be specified for a custom key store of type {store_type}.")
+        raise ValidationException(
+            f"{', '.join(missing)} must be specified for a custom key store of type {store_type}."
+        )
 
 
 def _forbid(params: dict[str, Any], names: tuple[str, ...], store_type: str) -> None:
     given = [name for name in names if name in params]
     if given:
-        raise ValidationException(
-            f"{', '.join(given)} is not valid for a custom key store of type {store_type}."
-        )
+        raise ValidationException(f"{', '.join(given)} is not valid for a custom key store of type {store_type}.")
 
 
-def _check_cluster_for_store(
-    ctx: RequestContext, cluster_id: str, exclude: CustomKeyStore | None = None
-) -> Any:
+def _check_cluster_for_store(ctx: RequestContext, cluster_id: str, exclude: CustomKeyStore | None = None) -> Any:
     """The CloudHSM checks of CreateCustomKeyStore / UpdateCustomKeyStore; returns the cluster."""
     cluster = registry_of(ctx.backend).find_cluster(cluster_id, ctx.account, ctx.region)
     if cluster is None or cluster.state == "DELETED":
@@ -502,9 +500,7 @@ def create_key_in_custom_key_store(ctx: RequestContext, key: Key) -> None:
         if proxy is not None:
             external = proxy.keys.get(xks_key_id) if proxy.keys is not None else True
         if not external:
-            raise XksKeyNotFoundException(
-                f"The external key store proxy could not find external key {xks_key_id}."
-            )
+            raise XksKeyNotFoundException(f"The external key store proxy could not find external key {xks_key_id}.")
         if external is not True and not (external.enabled and external.valid_configuration):
             raise XksKeyInvalidConfigurationException(
                 f"External key {xks_key_id} must be an enabled AES-256 symmetric key that can encrypt and decrypt."
@@ -531,7 +527,7 @@ def generate_random_in_store(ctx: RequestContext, store_id: str) -> None:
         raise _invalid_state(store, "GenerateRandom needs a CONNECTED CloudHSM key store.")
 
 
-def install(mock: "KmsMock") -> None:
+def install(mock: KmsMock) -> None:
     """Run on every new mock state (``mock._ON_RESET``): the hooks and ``kms_mock.custom_key_stores``."""
     backend = mock.backend
     backend.extras["create_key_in_custom_key_store"] = create_key_in_custom_key_store

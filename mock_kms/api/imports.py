@@ -192,7 +192,9 @@ def same_material(version: KeyMaterial, fingerprint: bytes, secret: bytes | None
     return version.fingerprint is not None and hmac.compare_digest(version.fingerprint, fingerprint)
 
 
-def _matching(versions: list[KeyMaterial], fingerprint: bytes, secret: bytes | None, private_key: Any) -> KeyMaterial | None:
+def _matching(
+    versions: list[KeyMaterial], fingerprint: bytes, secret: bytes | None, private_key: Any
+) -> KeyMaterial | None:
     for version in versions:
         if version.imported and same_material(version, fingerprint, secret, private_key):
             return version
@@ -261,7 +263,9 @@ def _check_expiration(ctx: RequestContext) -> tuple[str, datetime | None]:
         return model, valid_to
     if valid_to is not None:
         # Unrecorded text, mirroring the recorded one above.
-        raise ValidationException("A validTo date must not be set if the ExpirationModel is KEY_MATERIAL_DOES_NOT_EXPIRE")
+        raise ValidationException(
+            "A validTo date must not be set if the ExpirationModel is KEY_MATERIAL_DOES_NOT_EXPIRE"
+        )
     return model, None
 
 
@@ -427,7 +431,9 @@ def schedule_expiry(backend: Any, key: Key, material: KeyMaterial, record: Mater
         # Journaled under CloudTrail's event name for it (a KMS service event).
         record_event = backend.extras.get("record_event")
         if record_event is not None:
-            record_event("DeleteExpiredKeyMaterial", key, when, {"keyId": key.key_id, "keyMaterialId": material.material_id})
+            record_event(
+                "DeleteExpiredKeyMaterial", key, when, {"keyId": key.key_id, "keyMaterialId": material.material_id}
+            )
 
     backend.schedule(record.valid_to, expire)
 

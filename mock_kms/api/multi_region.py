@@ -174,6 +174,8 @@ def update_primary_region(ctx: RequestContext) -> dict[str, Any]:
     # Both keys are Updating for a moment, then back to the state they had.
     when = _transition_time(ctx)
     for key in (primary, replica):
-        _settle_later(ctx.backend, key, key.state, when)
+        # A key still Updating from an earlier call goes back to the state it had before that.
+        restore = key.extras.get(SETTLES_TO, key.state) if key.state == KeyState.UPDATING else key.state
+        _settle_later(ctx.backend, key, restore, when)
         key.state = KeyState.UPDATING
     return {}

@@ -22,9 +22,10 @@ deletion stay PendingDeletion).
 from __future__ import annotations
 
 import os
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any, Iterable
+from typing import TYPE_CHECKING, Any
 
 from mock_kms.core.errors import (
     KMSError,
@@ -99,8 +100,10 @@ PROXY_BEHAVIOURS: dict[str, tuple[type[KMSError], str, str] | None] = {
     "vpc_endpoint_service_invalid": (
         XksProxyVpcEndpointServiceInvalidConfigurationException,
         "XKS_VPC_ENDPOINT_SERVICE_INVALID_CONFIGURATION",
-        "The Amazon VPC endpoint service of the external key store proxy at {uri} does not meet the "
-        "requirements for an external key store.",
+        (
+            "The Amazon VPC endpoint service of the external key store proxy at {uri} does not meet the "
+            "requirements for an external key store."
+        ),
     ),
 }
 
@@ -270,7 +273,7 @@ class CustomKeyStoreRegistry:
     Declarations last for the mock's state (a new activation starts empty).
     """
 
-    def __init__(self, backend: "Backend") -> None:
+    def __init__(self, backend: Backend) -> None:
         self._backend = backend
         self.clusters: dict[str, CloudHsmCluster] = {}
         self.proxies: dict[str, XksProxy] = {}  # by uri_endpoint
@@ -458,22 +461,22 @@ class CustomKeyStoreRegistry:
         return None
 
 
-def registry_of(backend: "Backend") -> CustomKeyStoreRegistry:
+def registry_of(backend: Backend) -> CustomKeyStoreRegistry:
     registry = backend.extras.get(REGISTRY_EXTRA)
     if registry is None:
         registry = backend.extras[REGISTRY_EXTRA] = CustomKeyStoreRegistry(backend)
     return registry
 
 
-def stores_of(here: "RegionBackend") -> dict[str, CustomKeyStore]:
+def stores_of(here: RegionBackend) -> dict[str, CustomKeyStore]:
     return here.extras.setdefault(STORES_EXTRA, {})
 
 
-def keys_in_store(here: "RegionBackend", store_id: str) -> list[Key]:
+def keys_in_store(here: RegionBackend, store_id: str) -> list[Key]:
     return [key for key in here.keys.values() if key.custom_key_store_id == store_id]
 
 
-def make_keys_unavailable(here: "RegionBackend", store_id: str) -> None:
+def make_keys_unavailable(here: RegionBackend, store_id: str) -> None:
     """The store is no longer connected: its usable keys become Unavailable."""
     for key in keys_in_store(here, store_id):
         if key.state in (KeyState.ENABLED, KeyState.DISABLED):
@@ -481,7 +484,7 @@ def make_keys_unavailable(here: "RegionBackend", store_id: str) -> None:
             key.state = KeyState.UNAVAILABLE
 
 
-def make_keys_available(here: "RegionBackend", store_id: str) -> None:
+def make_keys_available(here: RegionBackend, store_id: str) -> None:
     """The store is connected: Unavailable keys get back the state they had."""
     for key in keys_in_store(here, store_id):
         if key.state == KeyState.UNAVAILABLE:
@@ -492,14 +495,14 @@ __all__ = [
     "AWS_CLOUDHSM",
     "CONNECTED",
     "CONNECTING",
-    "CloudHsmCluster",
-    "CustomKeyStore",
-    "CustomKeyStoreRegistry",
     "DISCONNECTED",
     "DISCONNECTING",
     "EXTERNAL_KEY_STORE",
     "FAILED",
     "PROXY_BEHAVIOURS",
+    "CloudHsmCluster",
+    "CustomKeyStore",
+    "CustomKeyStoreRegistry",
     "XksExternalKey",
     "XksProxy",
     "keys_in_store",

@@ -295,10 +295,13 @@ class Key:
                 data["ExpirationModel"] = info.expiration_model
                 if info.valid_to is not None:
                     data["ValidTo"] = info.valid_to
-        if spec.is_symmetric and self.origin in ("AWS_KMS", "EXTERNAL") and self.state != KeyState.CREATING:
-            # EXTERNAL: from the first import on, and still after the material is deleted.
-            if self.origin == "AWS_KMS" or current.imported:
-                data["CurrentKeyMaterialId"] = current.material_id
+        # EXTERNAL: from the first import on, and still after the material is deleted.
+        if (
+            spec.is_symmetric
+            and self.state != KeyState.CREATING
+            and (self.origin == "AWS_KMS" or (self.origin == "EXTERNAL" and current.imported))
+        ):
+            data["CurrentKeyMaterialId"] = current.material_id
         return data
 
 

@@ -48,6 +48,7 @@ STATE_TABLE: dict[str, dict[str, str]] = {
     },
     "CreateAlias": _MANAGE,
     "CreateGrant": {k: v for k, v in _CRYPTO.items() if k != S.UNAVAILABLE},
+    "Decapsulate": _CRYPTO,  # ML-KEM; postdates the reference table: same row as DeriveSharedSecret
     "Decrypt": _CRYPTO,
     "DeleteImportedKeyMaterial": {S.CREATING: CREATING, S.UPDATING: UPDATING},
     "DeriveSharedSecret": _CRYPTO,
@@ -55,6 +56,7 @@ STATE_TABLE: dict[str, dict[str, str]] = {
     "DisableKeyRotation": _ROTATION,
     "EnableKey": _ENABLE_DISABLE,
     "EnableKeyRotation": _ROTATION,
+    "Encapsulate": _CRYPTO,  # ML-KEM; postdates the reference table: same row as DeriveSharedSecret
     "Encrypt": _CRYPTO,
     "GenerateDataKey": _CRYPTO,
     "GenerateDataKeyPair": _CRYPTO,

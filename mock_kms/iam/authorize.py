@@ -57,7 +57,7 @@ GRANT_OPERATIONS = frozenset({
     "Decrypt", "Encrypt", "GenerateDataKey", "GenerateDataKeyWithoutPlaintext", "ReEncryptFrom",
     "ReEncryptTo", "Sign", "Verify", "GetPublicKey", "CreateGrant", "RetireGrant", "DescribeKey",
     "GenerateDataKeyPair", "GenerateDataKeyPairWithoutPlaintext", "GenerateMac", "VerifyMac",
-    "DeriveSharedSecret",
+    "DeriveSharedSecret", "Encapsulate", "Decapsulate",
 })  # fmt: skip
 
 # Actions whose permission is effective across accounts [DG23: key-policy-modifying-external-accounts;
@@ -69,6 +69,7 @@ CROSS_ACCOUNT_ACTIONS = frozenset({
     "kms:VerifyMac", "kms:DeriveSharedSecret", "kms:CreateGrant", "kms:DescribeKey",
     "kms:GetKeyRotationStatus", "kms:GetPublicKey", "kms:ListGrants", "kms:RetireGrant",
     "kms:RevokeGrant",
+    "kms:Encapsulate", "kms:Decapsulate",  # "Cross-account use: Yes" [M-doc:Encapsulate, Decapsulate]
 })  # fmt: skip
 
 # [kms_spec.md §5: MalformedPolicyDocumentException, recorded]

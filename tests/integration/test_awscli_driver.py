@@ -10,6 +10,10 @@ from __future__ import annotations
 
 import base64
 import json
+import os
+import subprocess
+import sys
+import textwrap
 
 import pytest
 
@@ -126,3 +130,33 @@ def test_cli_list_keys_paginates_through_the_mock(mock, aws):
     listed = _json(aws, "kms", "list-keys", "--page-size", "1")
     assert {key["KeyArn"] for key in listed["Keys"]} == arns
     assert len([r for r in calls(mock, "ListKeys")]) >= 3
+
+
+def test_awscli_imported_before_the_mock_uses_its_vendored_botocore(tmp_path):
+    """awscli >= 1.44 vendors botocore; imported first (as the ``aws`` script does), ``import
+    botocore`` is that copy. The mock must patch whichever botocore is loaded."""
+    script = textwrap.dedent(
+        """
+        import awscli.clidriver
+        import botocore
+        vendored = "awscli" in botocore.__file__
+        from mock_kms import mock_kms
+        with mock_kms(region="us-east-1") as m:
+            rc = awscli.clidriver.create_clidriver().main(["kms", "create-key", "--query", "KeyMetadata.KeyState"])
+            assert rc == 0 and [r.operation for r in m.calls] == ["CreateKey"], (rc, list(m.calls))
+        print("vendored" if vendored else "shared")
+        """
+    )
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+    env.update(AWS_CONFIG_FILE=str(tmp_path / "none"), AWS_SHARED_CREDENTIALS_FILE=str(tmp_path / "none"))
+    result = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, env=env, timeout=60, check=False
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines() == ['"Enabled"', "vendored" if _vendors_botocore() else "shared"]
+
+
+def _vendors_botocore() -> bool:
+    import importlib.util
+
+    return importlib.util.find_spec("awscli.botocore") is not None

@@ -7,7 +7,8 @@ key spec and the key material (``cryptography`` key objects) and gets bytes back
 Unsupported (answered with ``UnsupportedOperationException``, never faked):
 
 * ``SM2`` key specs / ``SM2DSA`` / ``SM2PKE``: ``cryptography`` has no SM2.
-* ``ML_KEM_512`` keys and data key pairs: ``cryptography`` has ML-KEM-768/1024 only.
+* ML-KEM specs ``cryptography`` cannot do (``ML_KEM_512``; all of them where it is built
+  without ML-KEM): see :mod:`mock_kms.core.crypto.mlkem`, which this module dispatches to.
 
 ``ED25519_PH_SHA_512`` (RFC 8032 Ed25519ph, which ``cryptography`` lacks) is done by the
 pure-Python :mod:`mock_kms.core.crypto.ed25519ph`; ML-DSA ``EXTERNAL_MU`` uses
@@ -18,10 +19,10 @@ from __future__ import annotations
 
 from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
 from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec, ed25519, mldsa, mlkem, padding, rsa
+from cryptography.hazmat.primitives.asymmetric import ec, ed25519, mldsa, padding, rsa
 from cryptography.hazmat.primitives.asymmetric.utils import Prehashed
 
-from mock_kms.core.crypto import ed25519ph
+from mock_kms.core.crypto import ed25519ph, mlkem
 from mock_kms.core.errors import (
     InvalidCiphertextException,
     InvalidKeyUsageException,
@@ -75,11 +76,6 @@ _SM2_UNSUPPORTED = (
     "mock_kms does not support SM2 (key spec SM2, SM2DSA, SM2PKE, SM2 ECDH): the "
     "'cryptography' library it is built on has no SM2/SM3 implementation, and the mock "
     "never returns fake key material or signatures."
-)
-_ML_KEM_512_UNSUPPORTED = (
-    "mock_kms does not support ML_KEM_512 keys or data key pairs: the 'cryptography' library it "
-    "is built on implements ML-KEM-768 and ML-KEM-1024 only, and the mock never returns "
-    "fake key material."
 )
 
 # Sign algorithms: name -> (family, hash class or None)
@@ -142,8 +138,7 @@ _DATA_KEY_PAIR_SPECS = (
     "ML_KEM_1024",
 )
 
-_ML_KEM = {"ML_KEM_768": mlkem.MLKEM768PrivateKey, "ML_KEM_1024": mlkem.MLKEM1024PrivateKey}
-_ML_KEM_PUBLIC = {"ML_KEM_768": mlkem.MLKEM768PublicKey, "ML_KEM_1024": mlkem.MLKEM1024PublicKey}
+_ML_KEM = frozenset(mlkem.ML_KEM_SPECS)  # generation, checks and KEM ops: core/crypto/mlkem.py
 
 _EXTERNAL_MU_LENGTH = 64
 
@@ -179,9 +174,7 @@ def generate_private_key(key_spec: str):
     if key_spec in _MLDSA:
         return _MLDSA[key_spec][0].generate()
     if key_spec in _ML_KEM:
-        return _ML_KEM[key_spec].generate()
-    if key_spec == "ML_KEM_512":
-        raise UnsupportedOperationException(_ML_KEM_512_UNSUPPORTED)
+        return mlkem.generate_private_key(key_spec)  # UnsupportedOperationException if it can't
     if key_spec == _SM2:
         raise UnsupportedOperationException(_SM2_UNSUPPORTED)
     raise _not_asymmetric(key_spec)
@@ -220,7 +213,7 @@ def _key_matches_spec(key, key_spec: str) -> bool:
     if key_spec in _MLDSA:
         return isinstance(key, _MLDSA[key_spec])
     if key_spec in _ML_KEM:
-        return isinstance(key, (_ML_KEM[key_spec], _ML_KEM_PUBLIC[key_spec]))
+        return mlkem.is_key_of(key, key_spec)
     return False
 
 
@@ -258,8 +251,8 @@ def check_data_key_pair_spec(key_pair_spec: str) -> None:
     """Raise what ``generate_data_key_pair`` would for this spec, without generating a key."""
     if key_pair_spec == _SM2:
         raise UnsupportedOperationException(_SM2_UNSUPPORTED)
-    if key_pair_spec == "ML_KEM_512":
-        raise UnsupportedOperationException(_ML_KEM_512_UNSUPPORTED)
+    if key_pair_spec in _ML_KEM:
+        mlkem.check_supported(key_pair_spec)
     if key_pair_spec not in _DATA_KEY_PAIR_SPECS:
         # AWS's generic enum-validation form (value-set order in real AWS is unspecified).
         raise ValidationException(
