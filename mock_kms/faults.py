@@ -246,14 +246,10 @@ def before_request(mock: KmsMock, operation: str, record: CallRecord) -> None:
 
 # -- which key a request uses ---------------------------------------------------------------
 def _request_uses_key(mock: KmsMock, record: CallRecord, wanted: str) -> bool:
-    wanted_key = _resolve(mock, record, wanted)
+    wanted_key = resolve_key(mock, record.account, record.region, wanted)
     if wanted_key is None:
         return False
     return any(key is wanted_key for key in _request_keys(mock, record))
-
-
-def _resolve(mock: KmsMock, record: CallRecord, identifier: str) -> Key | None:
-    return resolve_key(mock, record.account, record.region, identifier)
 
 
 def _request_keys(mock: KmsMock, record: CallRecord) -> list[Key]:
@@ -262,7 +258,7 @@ def _request_keys(mock: KmsMock, record: CallRecord) -> list[Key]:
     for name in KEY_MEMBERS:
         value = params.get(name)
         if isinstance(value, str):
-            key = _resolve(mock, record, value)
+            key = resolve_key(mock, record.account, record.region, value)
             if key is not None:
                 keys.append(key)
     blob = params.get("CiphertextBlob")

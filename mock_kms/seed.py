@@ -78,6 +78,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Any
 
+from mock_kms.api.imports import HMAC_MATERIAL_BYTES
 from mock_kms.core.backend import KEY_ID_RE, Alias
 from mock_kms.core.errors import KMSError
 from mock_kms.core.keys import (
@@ -86,6 +87,8 @@ from mock_kms.core.keys import (
     KeyMaterialSet,
     KeyState,
     default_key_policy,
+    imported_material_fingerprint,
+    imported_material_id,
     new_material_id,
     partition_for,
 )
@@ -95,7 +98,6 @@ from mock_kms.journal import USAGE_TRACKING_START
 if TYPE_CHECKING:
     from mock_kms.mock import KmsMock
 
-HMAC_MATERIAL_BYTES = {"HMAC_224": (28, 64), "HMAC_256": (32, 64), "HMAC_384": (48, 128), "HMAC_512": (64, 128)}
 _ALIAS = re.compile(r"^alias/[a-zA-Z0-9/_-]+$")
 _ACCOUNT = re.compile(r"^\d{12}$")
 _REGION = re.compile(r"^[a-z]{2}(-[a-z]+)+-\d+$")
@@ -527,8 +529,10 @@ class _Planner:
 
         for version in keys[0].material.versions:
             if version.has_material:
+                # As ImportKeyMaterial records it (so importing the same material again matches).
+                version.fingerprint = imported_material_fingerprint(version._secret, version._private_key)
+                version.material_id = imported_material_id(keys[0].key_id, version.fingerprint)
                 version.imported = True
-                version.fingerprint = hashlib.sha256(_material_bytes(version) or b"").digest()
                 version.expiration_model = "KEY_MATERIAL_DOES_NOT_EXPIRE"
                 for key in keys:
                     version.present[key.region] = MaterialImport("KEY_MATERIAL_DOES_NOT_EXPIRE", None, created)

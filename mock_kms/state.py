@@ -100,9 +100,7 @@ import importlib
 import json
 import os
 import re
-from collections.abc import Callable
 from datetime import datetime, timedelta, timezone
-from types import SimpleNamespace
 from typing import TYPE_CHECKING, Any
 
 from mock_kms.core.backend import Alias, RegionBackend
@@ -675,16 +673,8 @@ def _apply(mock: KmsMock, staged: _Staged) -> None:
         if staged.clock_offset:
             mock.clock.advance(seconds=staged.clock_offset)
         _reschedule(backend)
-        for hook in _hooks(backend, "on_state_loaded"):
+        for hook in backend.hooks("on_state_loaded"):
             hook(backend)
-
-
-def _hooks(backend: Backend, name: str) -> list[Callable[..., Any]]:
-    hooks = getattr(backend, "hooks", None)
-    if callable(hooks):
-        return hooks(name)
-    found = backend.extras.get(name)
-    return [] if found is None else list(found) if isinstance(found, list) else [found]
 
 
 def _reschedule(backend: Backend) -> None:
@@ -700,17 +690,3 @@ def _reschedule(backend: Backend) -> None:
             material = key.material
             if material.rotation_enabled and material.next_rotation_date and lifecycle.is_rotation_owner(key):
                 lifecycle.schedule_rotation(backend, key)
-            _reschedule_import_expiry(backend, key)
-
-
-def _reschedule_import_expiry(backend: Backend, key: Key) -> None:
-    """Imported material that expires (ValidTo): the expiry timer of api/imports.py, again."""
-    for version in key.material.versions:
-        info = getattr(version, "present", {}).get(key.region)
-        if info is None or getattr(info, "valid_to", None) is None:
-            continue
-        from mock_kms.api import imports
-
-        schedule_expiry = getattr(imports, "_schedule_expiry", None)
-        if schedule_expiry is not None:  # it only reads ctx.backend
-            schedule_expiry(SimpleNamespace(backend=backend), key, version, info)
