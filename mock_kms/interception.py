@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any, Iterator
 from botocore.awsrequest import AWSResponse
 from botocore.endpoint import Endpoint
 
-from mock_kms.wire.protocol import TARGET_PREFIX, handle
+from mock_kms.wire.protocol import TARGET_PREFIX, handle, handle_request
 
 if TYPE_CHECKING:
     from mock_kms.mock import KmsMock
@@ -57,8 +57,16 @@ def active_mock() -> "KmsMock | None":
 
 def _send(self: Endpoint, request: Any) -> AWSResponse:
     mock = _active[-1] if _active else None
-    if mock is not None and is_kms_target(request.headers.get("X-Amz-Target")):
-        return answer(mock, request.url, request.headers, request.body)
+    if mock is not None:
+        headers = request.headers
+        target = headers.get("X-Amz-Target")
+        if is_kms_target(target):
+            body = request.body
+            if hasattr(body, "read"):  # a file-like body (rare for JSON protocols)
+                body = body.read()
+            # The target is already read: skip handle()'s own header lookups.
+            response = handle_request(mock, target, headers.get("Authorization"), body)
+            return AWSResponse(request.url, response.status, response.headers, _RawBody(response.body))
     return _original_send(self, request)
 
 

@@ -5,9 +5,8 @@ Both the in-process interceptor (``mock.py``) and the HTTP server feed ``handle`
 
 from __future__ import annotations
 
-import base64
+import binascii
 import json
-import uuid
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Mapping
@@ -21,6 +20,7 @@ from mock_kms.core.errors import (
     SerializationException,
     UnknownOperationException,
 )
+from mock_kms.core.ids import random_uuid
 from mock_kms.wire.model import operation_names
 from mock_kms.wire.validate import decode_request, validate
 
@@ -41,7 +41,7 @@ class WireResponse:
 def _default(value: Any) -> Any:
     # Only called by json for types it does not know: blobs and timestamps.
     if isinstance(value, (bytes, bytearray)):
-        return base64.b64encode(value).decode("ascii")
+        return binascii.b2a_base64(value, newline=False).decode("ascii")
     if isinstance(value, datetime):
         return value.timestamp()
     raise TypeError(f"cannot encode {type(value).__name__}")
@@ -73,24 +73,65 @@ def _error(error: KMSError, request_id: str) -> WireResponse:
     return WireResponse(error.status, {"Content-Type": CONTENT_TYPE, "x-amzn-RequestId": request_id}, body)
 
 
+# -- the per-request path -------------------------------------------------------------------
+# Everything that can be computed once is: the target -> operation table (str and bytes
+# forms, as botocore sends bytes), one JSON encoder and decoder. See BENCHMARKS.md for what
+# each layer of a call costs.
+_OPERATIONS: dict[str | bytes, str] = {}
+for _name in operation_names():
+    _OPERATIONS[TARGET_PREFIX + _name] = _name
+    _OPERATIONS[(TARGET_PREFIX + _name).encode("latin-1")] = _name
+del _name
+# Same output as ``json.dumps(result, default=_default)``, without building an encoder per call.
+_encode = json.JSONEncoder(default=_default).encode
+_decode = json.JSONDecoder().decode
+
+
+def _parse_body(body: bytes | str | None) -> Any:
+    try:
+        if not body:
+            return {}
+        if type(body) is bytes and body[:1] == b"{":
+            # The usual botocore body: UTF-8 JSON (no BOM, since it starts with "{").
+            return _decode(body.decode("utf-8", "surrogatepass"))  # as json.loads decodes bytes
+        return json.loads(body)
+    except (ValueError, UnicodeDecodeError):
+        raise SerializationException("Start of structure or map found where not expected.") from None
+
+
 def handle(mock: "KmsMock", headers: Mapping[str, Any], body: bytes | str | None) -> WireResponse:
     """Answer one KMS request. Never raises: every failure becomes an AWS error response."""
-    request_id = str(uuid.uuid4())
+    try:
+        target = _header(headers, "X-Amz-Target")
+        authorization = _header(headers, "Authorization")
+    except Exception as error:  # an unreadable headers object: still an AWS-shaped answer
+        return _error(KMSInternalException(f"mock_kms internal error in request: {error!r}"), random_uuid())
+    return handle_request(mock, target, authorization, body)
+
+
+def handle_request(
+    mock: "KmsMock", target: str | bytes | None, authorization: str | bytes | None, body: bytes | str | None
+) -> WireResponse:
+    """``handle`` given the two headers it reads (``X-Amz-Target``, ``Authorization``).
+
+    The interceptor calls this directly with the target it has already read.
+    """
+    request_id = random_uuid()
     operation = ""
     record = None
     try:
-        target = _header(headers, "X-Amz-Target") or ""
-        operation = target[len(TARGET_PREFIX) :] if target.startswith(TARGET_PREFIX) else ""
-        if operation not in operation_names():
+        operation = _OPERATIONS.get(target, "") if target is not None else ""
+        if not operation:
             raise UnknownOperationException("")
-        access_key, region = parse_credential(_header(headers, "Authorization"))
+        if isinstance(authorization, bytes):
+            authorization = authorization.decode("latin-1")
+        access_key, region = parse_credential(authorization)
         caller = mock.identify(access_key)
-        record = mock.journal.begin(operation, region or mock.region, caller, request_id)
-        try:
-            params = json.loads(body or b"{}")
-        except (ValueError, UnicodeDecodeError):
-            raise SerializationException("Start of structure or map found where not expected.") from None
-        if not isinstance(params, dict):
+        journal = mock.journal
+        region = region or mock.region
+        record = journal.begin(operation, region, caller, request_id)
+        params = _parse_body(body)
+        if type(params) is not dict:
             raise SerializationException("Start of structure or map found where not expected.")
         decode_request(operation, params)
         record.params = params
@@ -104,7 +145,7 @@ def handle(mock: "KmsMock", headers: Mapping[str, Any], body: bytes | str | None
             mock.before_request(operation, record)
             ctx = RequestContext(
                 backend=backend,
-                here=backend.region(caller.account, region or mock.region),
+                here=backend.region(caller.account, region),
                 operation=operation,
                 params=params,
                 caller=caller,
@@ -117,9 +158,9 @@ def handle(mock: "KmsMock", headers: Mapping[str, Any], body: bytes | str | None
         response = WireResponse(
             200,
             {"Content-Type": CONTENT_TYPE, "x-amzn-RequestId": request_id},
-            json.dumps(result, default=_default).encode(),
+            _encode(result).encode(),
         )
-        mock.journal.finish(record, None)
+        journal.finish(record, None)
         return response
     except KMSError as error:
         if record is not None:
