@@ -32,11 +32,12 @@ import functools
 import re
 import threading
 import time as _time
-import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
+
+from mock_kms.core.ids import random_uuid
 
 if TYPE_CHECKING:
     from mock_kms.api.context import Caller
@@ -140,7 +141,7 @@ class CallRecord:
     def event_id(self) -> str:
         """The CloudTrail ``eventID`` of this call (made on first use)."""
         if self._event_id is None:
-            self._event_id = str(uuid.uuid4())
+            self._event_id = random_uuid()  # uuid4-shaped, a tenth of uuid4's cost (core/ids.py)
         return self._event_id
 
     @property
