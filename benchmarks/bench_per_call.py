@@ -1,31 +1,37 @@
-"""Per-call overhead of mock_kms vs botocore's own floor (and moto, when installed).
+"""Per-call cost of Encrypt, Decrypt, GenerateDataKey, Sign (ECC_NIST_P256) through boto3.
 
-The floor is a botocore client whose ``before-send`` handler returns a canned, valid response:
-the least any wire-level mock can cost. All figures are measured side by side in one run and
-reported as ratios, because absolute times on shared machines are noisy.
+Three contenders, measured in alternating rounds (see ``_common.interleaved``):
 
-Run: python benchmarks/bench_per_call.py [--calls 2000]
+* **floor** — a boto3 client whose ``before-send`` handler returns a canned, valid response
+  (recorded from mock_kms itself, with the ``x-amzn-RequestId`` header every real response
+  carries). Request serialization, signing and response parsing are all still done: this is
+  the least any wire-level mock can cost.
+* **mock_kms** — a boto3 client answered by the active mock.
+* **moto** — moto's ``mock_aws``, when moto is installed (``pip install -e '.[bench]'``).
+
+All three run in one process. The floor and mock_kms clients are created before moto is
+imported (importing moto adds a hook to every client created afterwards).
+
+Run: python benchmarks/bench_per_call.py [--quick] [--json]
 """
 
 from __future__ import annotations
 
-import argparse
 import base64
 import json
-import os
-import statistics
-import time
-from typing import Any, Callable
+import sys
+from collections.abc import Callable
+from typing import Any
 
-os.environ.setdefault("AWS_ACCESS_KEY_ID", "bench")
-os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "bench")
+import boto3
+from _common import CREDENTIALS, REGION, interleaved, moto_mock_aws, ratio, us
+from botocore.awsrequest import AWSResponse
 
-import boto3  # noqa: E402
-from botocore.awsrequest import AWSResponse  # noqa: E402
+from mock_kms import mock_kms
 
-from mock_kms import mock_kms  # noqa: E402
-
-REGION = "us-east-1"
+OPERATIONS = ("Encrypt", "Decrypt", "GenerateDataKey", "Sign")
+GOAL = 1.15  # mock_kms per call <= 1.15 x the floor
+REQUEST_ID = "c6fb8ad0-3bcb-4a1d-9c0e-7a3d3bb1f2f5"
 
 
 class _Raw:
@@ -37,17 +43,18 @@ class _Raw:
 
 
 def _floor_client(responses: dict[str, bytes]):
-    client = boto3.client("kms", region_name=REGION)
+    client = boto3.client("kms", region_name=REGION, **CREDENTIALS)
+    headers = {"Content-Type": "application/x-amz-json-1.1", "x-amzn-RequestId": REQUEST_ID}
 
-    def answer(request, **_: Any) -> AWSResponse:
+    def answer(request: Any, **_: Any) -> AWSResponse:
         operation = request.headers["X-Amz-Target"].decode().split(".")[1]
-        return AWSResponse(request.url, 200, {"Content-Type": "application/x-amz-json-1.1"}, _Raw(responses[operation]))
+        return AWSResponse(request.url, 200, headers, _Raw(responses[operation]))
 
     client.meta.events.register("before-send.kms", answer)
     return client
 
 
-def _workload(kms, key_id: str, sign_key_id: str) -> dict[str, Callable[[], Any]]:
+def _workload(kms: Any, key_id: str, sign_key_id: str) -> dict[str, Callable[[], Any]]:
     blob = kms.encrypt(KeyId=key_id, Plaintext=b"x" * 64)["CiphertextBlob"]
     return {
         "Encrypt": lambda: kms.encrypt(KeyId=key_id, Plaintext=b"x" * 64),
@@ -57,72 +64,98 @@ def _workload(kms, key_id: str, sign_key_id: str) -> dict[str, Callable[[], Any]
     }
 
 
-def _time(call: Callable[[], Any], calls: int, rounds: int = 5) -> float:
-    """Median seconds per call over several rounds."""
-    for _ in range(50):
-        call()
-    samples = []
-    for _ in range(rounds):
-        start = time.perf_counter()
-        for _ in range(calls // rounds):
-            call()
-        samples.append((time.perf_counter() - start) / (calls // rounds))
-    return statistics.median(samples)
-
-
-def measure_mock_kms(calls: int) -> tuple[dict[str, float], dict[str, bytes]]:
-    with mock_kms():
-        kms = boto3.client("kms", region_name=REGION)
-        key_id = kms.create_key()["KeyMetadata"]["KeyId"]
-        sign_key = kms.create_key(KeySpec="ECC_NIST_P256", KeyUsage="SIGN_VERIFY")["KeyMetadata"]["KeyId"]
-        work = _workload(kms, key_id, sign_key)
-        # Canned answers for the floor: real responses recorded from the mock itself.
-        canned = {}
-        for name, call in work.items():
-            canned[name] = _as_wire(call())
-        canned["Encrypt"] = _as_wire(kms.encrypt(KeyId=key_id, Plaintext=b"x"))
-        return {name: _time(call, calls) for name, call in work.items()}, canned
+def _keys(kms: Any) -> tuple[str, str]:
+    key_id = kms.create_key()["KeyMetadata"]["KeyId"]
+    sign_key = kms.create_key(KeySpec="ECC_NIST_P256", KeyUsage="SIGN_VERIFY")["KeyMetadata"]["KeyId"]
+    return key_id, sign_key
 
 
 def _as_wire(response: dict) -> bytes:
     body = {k: v for k, v in response.items() if k != "ResponseMetadata"}
-    return json.dumps({k: base64.b64encode(v).decode() if isinstance(v, bytes) else v for k, v in body.items()}).encode()
+    return json.dumps(
+        {k: base64.b64encode(v).decode() if isinstance(v, bytes) else v for k, v in body.items()}
+    ).encode()
 
 
-def measure_floor(calls: int, canned: dict[str, bytes]) -> dict[str, float]:
-    kms = _floor_client(canned)
-    work = _workload(kms, "1234abcd-12ab-34cd-56ef-1234567890ab", "1234abcd-12ab-34cd-56ef-1234567890ab")
-    return {name: _time(call, calls) for name, call in work.items()}
-
-
-def measure_moto(calls: int) -> dict[str, float] | None:
+def run(*, rounds: int = 25, batch: int = 100, with_moto: bool = True) -> dict[str, Any]:
+    mock = mock_kms()
+    mock.start()
+    moto = None
     try:
-        from moto import mock_aws
-    except ImportError:
-        return None
-    with mock_aws():
         kms = boto3.client("kms", region_name=REGION)
-        key_id = kms.create_key()["KeyMetadata"]["KeyId"]
-        sign_key = kms.create_key(KeySpec="ECC_NIST_P256", KeyUsage="SIGN_VERIFY")["KeyMetadata"]["KeyId"]
-        return {name: _time(call, calls) for name, call in _workload(kms, key_id, sign_key).items()}
+        ours = _workload(kms, *_keys(kms))
+        # Canned answers for the floor: real responses recorded from the mock itself.
+        canned = {name: _as_wire(call()) for name, call in ours.items()}
+        floor = _workload(_floor_client(canned), "1234abcd-12ab-34cd-56ef-1234567890ab", "alias/sign")
+        contenders: dict[str, dict[str, Callable[[], Any]]] = {name: {} for name in OPERATIONS}
+        for name in OPERATIONS:
+            contenders[name]["floor"] = floor[name]
+            contenders[name]["mock_kms"] = ours[name]
+        mock_aws = moto_mock_aws() if with_moto else None
+        if mock_aws is not None:
+            moto = mock_aws()
+            moto.start()
+            moto_kms = boto3.client("kms", region_name=REGION)
+            calls_before = len(mock.calls)
+            moto_work = _workload(moto_kms, *_keys(moto_kms))
+            for name, call in moto_work.items():
+                try:
+                    call()
+                except Exception:  # noqa: BLE001, S112 - an operation this moto version does not do
+                    continue
+                contenders[name]["moto"] = call
+            assert len(mock.calls) == calls_before, "moto's client must not reach mock_kms"
+        results = {name: interleaved(contenders[name], rounds=rounds, batch=batch) for name in OPERATIONS}
+        mock_calls = len(mock.calls)
+    finally:
+        if moto is not None:
+            moto.stop()
+        mock.stop()
+    return {"rounds": rounds, "batch": batch, "moto": mock_aws is not None, "operations": results,
+            "journal_records": mock_calls}  # fmt: skip
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--calls", type=int, default=2000)
-    args = parser.parse_args()
-    ours, canned = measure_mock_kms(args.calls)
-    floor = measure_floor(args.calls, canned)
-    moto = measure_moto(args.calls)
-    print(f"{'operation':<18}{'floor µs':>10}{'mock_kms µs':>13}{'ratio':>8}" + (f"{'moto µs':>10}{'ratio':>8}" if moto else ""))
-    for name in ours:
-        line = f"{name:<18}{floor[name] * 1e6:>10.0f}{ours[name] * 1e6:>13.0f}{ours[name] / floor[name]:>8.2f}"
-        if moto:
-            line += f"{moto[name] * 1e6:>10.0f}{moto[name] / floor[name]:>8.2f}"
-        print(line)
-    if moto is None:
-        print("(moto not installed: pip install -e '.[bench]' to compare)")
+def render(results: dict[str, Any]) -> str:
+    with_moto = results["moto"]
+    lines = [
+        "### Per-call cost through boto3",
+        "",
+        (
+            f"Best of {results['rounds']} alternating rounds of {results['batch']} calls per contender "
+            "(median-round ratio in brackets)."
+        ),
+        "",
+        "| operation | floor µs | mock_kms µs | mock_kms × floor | goal ≤ 1.15× |"
+        + (" moto µs | moto × floor |" if with_moto else ""),
+        "|---|---:|---:|---:|:---:|" + ("---:|---:|" if with_moto else ""),
+    ]
+    for name, timings in results["operations"].items():
+        floor, ours = timings["floor"], timings["mock_kms"]
+        line = (
+            f"| {name} | {us(floor['best'])} | {us(ours['best'])} | {ratio(ours['best'], floor['best'])} "
+            f"({ratio(ours['median'], floor['median'])}) | {'met' if ours['best'] <= GOAL * floor['best'] else 'not met'} |"
+        )
+        if with_moto:
+            moto = timings.get("moto")
+            line += (
+                f" {us(moto['best'])} | {ratio(moto['best'], floor['best'])} ({ratio(moto['median'], floor['median'])}) |"
+                if moto
+                else " n/a | n/a |"
+            )
+        lines.append(line)
+    if not with_moto:
+        lines += ["", "moto is not installed (`pip install -e '.[bench]'`): its columns are left out."]
+    return "\n".join(lines)
+
+
+def main(argv: list[str]) -> None:
+    from _common import emit, warm_cpu
+
+    warm_cpu()
+    quick = "--quick" in argv
+    results = run(rounds=6 if quick else 25, batch=40 if quick else 100, with_moto="--no-moto" not in argv)
+    emit(results, render, argv)
 
 
 if __name__ == "__main__":
-    main()
+    main(sys.argv[1:])

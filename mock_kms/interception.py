@@ -21,7 +21,7 @@ import io
 import re
 import sys
 import threading
-from typing import TYPE_CHECKING, Any, Iterator
+from typing import TYPE_CHECKING, Any, Callable, Iterator
 
 from botocore.awsrequest import AWSResponse
 from botocore.endpoint import Endpoint
@@ -62,7 +62,7 @@ def _send(self: Endpoint, request: Any) -> AWSResponse:
         target = headers.get("X-Amz-Target")
         if is_kms_target(target):
             body = request.body
-            if hasattr(body, "read"):  # a file-like body (rare for JSON protocols)
+            if type(body) is not bytes and hasattr(body, "read"):  # a file-like body (rare for JSON)
                 body = body.read()
             # The target is already read: skip handle()'s own header lookups.
             response = handle_request(mock, target, headers.get("Authorization"), body)
@@ -185,7 +185,7 @@ class _PatchAfterImport(importlib.abc.MetaPathFinder):
         self._busy: set[str] = set()
 
     def find_spec(self, fullname: str, path: Any, target: Any = None) -> Any:
-        if fullname not in _OTHER_ENDPOINTS or fullname in self._busy:
+        if (fullname not in _OTHER_ENDPOINTS and fullname not in _REQUESTS_MODULES) or fullname in self._busy:
             return None
         self._busy.add(fullname)
         try:
@@ -214,6 +214,9 @@ class _PatchingLoader(importlib.abc.Loader):
 
     def exec_module(self, module: Any) -> None:
         self._loader.exec_module(module)
+        if self._fullname in _REQUESTS_MODULES:
+            _requests_imported(self._fullname)
+            return
         with _lock:
             if _active:
                 _patch_endpoint_module(self._fullname, module)
@@ -250,6 +253,57 @@ def _requests_matcher(request: Any) -> tuple[bool, str]:
     if is_kms_target(request.headers.get("X-Amz-Target")):
         return True, ""
     return False, "not a KMS request"
+
+
+# A mock is activated without importing `requests` and `responses` (~80 ms, most of a cold
+# start) when `requests` is not loaded yet: its `requests` interception starts the moment
+# `requests` is imported (the import hook above), if the mock is still active then. When
+# `responses` itself is what imports `requests`, the start waits until `responses` is loaded.
+_REQUESTS_MODULES = frozenset({"requests", "responses"})
+_finished: set[str] = set()  # modules of _REQUESTS_MODULES the import hook saw finish loading
+_pending_requests: list[tuple[KmsMock, Callable[[Any], None]]] = []
+
+
+def _loaded(name: str) -> bool:
+    if name in _finished:
+        return True
+    module = sys.modules.get(name)
+    return module is not None and not getattr(getattr(module, "__spec__", None), "_initializing", False)
+
+
+def _requests_ready() -> bool:
+    """`requests` is loaded, and `responses` is either loaded or not being imported."""
+    return _loaded("requests") and ("responses" not in sys.modules or _loaded("responses"))
+
+
+def intercept_requests(mock: KmsMock, started: Callable[[Any], None]) -> Any:
+    """Answer ``mock``'s KMS requests made with ``requests``. If ``requests`` is loaded, start
+    now and return the handle to stop; else return None and, when ``requests`` is imported,
+    start then and pass the handle to ``started``."""
+    with _lock:
+        if not _requests_ready():
+            _pending_requests.append((mock, started))
+            if _import_hook not in sys.meta_path:
+                sys.meta_path.insert(0, _import_hook)
+            return None
+    return start_requests_mock(mock)
+
+
+def cancel_requests_interception(mock: KmsMock) -> None:
+    """``mock`` stops before ``requests`` was ever imported: nothing to start any more."""
+    with _lock:
+        _pending_requests[:] = [entry for entry in _pending_requests if entry[0] is not mock]
+
+
+def _requests_imported(name: str) -> None:
+    with _lock:
+        _finished.add(name)
+        if not _requests_ready():
+            return  # `responses` is importing `requests`: wait for `responses`
+        pending = list(_pending_requests)
+        _pending_requests.clear()
+    for mock, started in pending:  # in activation order, as if each had started it itself
+        started(start_requests_mock(mock))
 
 
 def start_requests_mock(mock: "KmsMock") -> Any:

@@ -98,7 +98,7 @@ def caller_matches(caller_arn: str, wanted: Any) -> bool:
     return caller_arn.startswith(f"arn:{partition}:sts::{account}:assumed-role/{name}/")
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, slots=True)  # slots: one object per call, not two (memory, GC work)
 class CallRecord:
     """One request (or one thing the service did by itself), CloudTrail-like."""
 
@@ -444,7 +444,9 @@ def _note_usage(record: CallRecord) -> None:
         "CloudTrailEventId": record.event_id,
         "KmsRequestId": record.request_id,
     }
-    for key in record.keys:
+    # record.keys builds two lists; most requests use one key and no related keys.
+    keys = record.keys if record.related_keys else (() if record.key is None else (record.key,))
+    for key in keys:
         previous = key.extras.get(LAST_USAGE)
         if previous is None or previous["Timestamp"] <= record.time:
             key.extras[LAST_USAGE] = usage

@@ -127,8 +127,19 @@ class KmsMock:
             return Caller(principal.arn, principal.account, access_key_id, principal)
         if self.strict_credentials and access_key_id != MOCK_ACCESS_KEY_ID:
             raise UnrecognizedClientException("The security token included in the request is invalid.")
-        # No principal registered: the administrator of the default account.
-        return Caller(f"arn:aws:iam::{self.account}:root", self.account, access_key_id)
+        # No principal registered: the administrator of the default account. Callers are
+        # immutable, so one per (account, access key) is made and reused (per-call path).
+        cache = self.__dict__.get("_root_callers")
+        if cache is None:
+            cache = self.__dict__.setdefault("_root_callers", {})
+        caller = cache.get((self.account, access_key_id))
+        if caller is None:
+            if len(cache) >= 256:
+                cache.clear()
+            caller = cache[(self.account, access_key_id)] = Caller(
+                f"arn:aws:iam::{self.account}:root", self.account, access_key_id
+            )
+        return caller
 
     def before_request(self, operation: str, record: CallRecord) -> None:
         """Runs inside the request lock before the handler (fault injection hooks in here)."""
@@ -156,7 +167,8 @@ class KmsMock:
             self._supply_environment()
             interception.activate(self)
             if self.intercept_requests:
-                self._requests_mock = interception.start_requests_mock(self)
+                # Now if `requests` is loaded, else when it is imported (activation stays cheap).
+                self._requests_mock = interception.intercept_requests(self, self._requests_started)
             self._active = True
         return self
 
@@ -166,11 +178,20 @@ class KmsMock:
             if not self._active:
                 return
             self._active = False
+            interception.cancel_requests_interception(self)
             if self._requests_mock is not None:
                 self._requests_mock.stop(allow_assert=False)
                 self._requests_mock = None
             interception.deactivate(self)
             self._restore_environment()
+
+    def _requests_started(self, requests_mock: Any) -> None:
+        """``requests`` was imported after this mock started: its interception is running now."""
+        with self._lock:
+            if self._active:
+                self._requests_mock = requests_mock
+                return
+        requests_mock.stop(allow_assert=False)  # stopped in the meantime
 
     def __enter__(self) -> "KmsMock":
         return self.start()

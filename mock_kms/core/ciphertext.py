@@ -12,8 +12,7 @@ from __future__ import annotations
 
 import os
 import struct
-from dataclasses import dataclass
-from typing import Mapping
+from typing import Mapping, NamedTuple
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
@@ -26,8 +25,9 @@ _MATERIAL_ID = 32
 _TAG = 16
 
 
-@dataclass(frozen=True)
-class ParsedCiphertext:
+class ParsedCiphertext(NamedTuple):
+    """The cleartext header of a blob (a named tuple: made on every Decrypt/ReEncrypt)."""
+
     key_arn: str
     material_id: str
     header: bytes
@@ -92,9 +92,10 @@ def _prefix(key_arn: str, material_id: str) -> bytes:
 
 def seal(key_arn: str, material_id: str, secret: bytes, plaintext: bytes, context: Mapping[str, str] | None) -> bytes:
     nonce = os.urandom(_NONCE)
-    header = _prefix(key_arn, material_id) + nonce
+    header = (_prefixes.get((key_arn, material_id)) or _prefix(key_arn, material_id)) + nonce
     aad = header + encode_context(context) if context else header
-    return header + _aead(secret).encrypt(nonce, plaintext, aad)
+    aead = _aeads.get(secret) if type(secret) is bytes else None
+    return header + (aead or _aead(secret)).encrypt(nonce, plaintext, aad)
 
 
 def parse(blob: bytes) -> ParsedCiphertext:
@@ -122,6 +123,7 @@ def parse(blob: bytes) -> ParsedCiphertext:
 def open_sealed(parsed: ParsedCiphertext, secret: bytes, context: Mapping[str, str] | None) -> bytes:
     try:
         aad = parsed.header + encode_context(context) if context else parsed.header
-        return _aead(secret).decrypt(parsed.nonce, parsed.body, aad)
+        aead = _aeads.get(secret) if type(secret) is bytes else None
+        return (aead or _aead(secret)).decrypt(parsed.nonce, parsed.body, aad)
     except InvalidTag:
         raise InvalidCiphertextException("") from None

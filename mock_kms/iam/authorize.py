@@ -221,8 +221,12 @@ def authorize(ctx: RequestContext, action: str, key: Key | None = None, resource
     caller = ctx.caller
     if key is not None:
         resource = key.arn
-        if _is_root(caller.principal) and key.account == caller.account and _is_default_policy(key):
-            return  # fast path: the account's root and the default key policy
+        principal = caller.principal
+        if (principal is None or principal.principal_type == "Account") and key.account == caller.account:
+            # Fast path: the account's root and the default key policy (_is_default_policy inlined).
+            text = _DEFAULT_POLICIES.get((key.account, key.region))
+            if text is not None and key.policy == text or text is None and _is_default_policy(key):
+                return
     elif resource is None:
         resource = "*"
     if key is None and _is_root(caller.principal):

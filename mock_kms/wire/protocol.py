@@ -7,9 +7,8 @@ from __future__ import annotations
 
 import binascii
 import json
-from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, Mapping
+from typing import TYPE_CHECKING, Any, Mapping, NamedTuple
 
 from mock_kms.api import HANDLERS
 from mock_kms.api.context import RequestContext
@@ -22,7 +21,7 @@ from mock_kms.core.errors import (
 )
 from mock_kms.core.ids import random_uuid
 from mock_kms.wire.model import operation_names
-from mock_kms.wire.validate import decode_request, validate
+from mock_kms.wire.validate import compiled
 
 if TYPE_CHECKING:
     from mock_kms.mock import KmsMock
@@ -31,8 +30,9 @@ TARGET_PREFIX = "TrentService."
 CONTENT_TYPE = "application/x-amz-json-1.1"
 
 
-@dataclass(frozen=True)
-class WireResponse:
+class WireResponse(NamedTuple):
+    """One HTTP response (a named tuple: immutable, and the cheapest object to make per call)."""
+
     status: int
     headers: dict[str, str]
     body: bytes
@@ -82,20 +82,47 @@ for _name in operation_names():
     _OPERATIONS[TARGET_PREFIX + _name] = _name
     _OPERATIONS[(TARGET_PREFIX + _name).encode("latin-1")] = _name
 del _name
-# Same output as ``json.dumps(result, default=_default)``, without building an encoder per call.
-_encode = json.JSONEncoder(default=_default).encode
-_decode = json.JSONDecoder().decode
+
+
+def _make_encode() -> Any:
+    """Same output as ``json.dumps(result, default=_default)``, without building an encoder
+    per call: the C encoder, made once (responses are trees: no circular-reference markers)."""
+    plain = json.JSONEncoder(default=_default).encode
+    try:
+        from json.encoder import c_make_encoder, encode_basestring_ascii
+
+        if c_make_encoder is None:
+            return plain
+        c_encode = c_make_encoder(None, _default, encode_basestring_ascii, None, ": ", ", ", False, False, True)
+    except (ImportError, TypeError):  # no C accelerator, or another signature
+        return plain
+
+    def encode(result: Any) -> str:
+        return "".join(c_encode(result, 0))
+
+    return encode
+
+
+_encode = _make_encode()
+_plans: dict[str, tuple[Any, Any]] = {}  # operation -> validate.compiled(operation)
+# json.loads(body) is decode + JSONDecoder.decode + raw_decode + the C scanner; the usual
+# botocore body goes to the scanner directly (same result, same errors).
+_scan_once = json.JSONDecoder().scan_once
 
 
 def _parse_body(body: bytes | str | None) -> Any:
     try:
         if not body:
             return {}
-        if type(body) is bytes and body[:1] == b"{":
-            # The usual botocore body: UTF-8 JSON (no BOM, since it starts with "{").
-            return _decode(body.decode("utf-8", "surrogatepass"))  # as json.loads decodes bytes
+        if type(body) is bytes and body.startswith(b"{"):
+            # UTF-8 JSON without a BOM (it starts with "{"), decoded as json.loads decodes bytes.
+            text = body.decode("utf-8", "surrogatepass")
+            value, end = _scan_once(text, 0)
+            if end != len(text) and text[end:].strip(" \t\n\r"):
+                raise ValueError("Extra data")
+            return value
         return json.loads(body)
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, StopIteration):
         raise SerializationException("Start of structure or map found where not expected.") from None
 
 
@@ -133,9 +160,14 @@ def handle_request(
         params = _parse_body(body)
         if type(params) is not dict:
             raise SerializationException("Start of structure or map found where not expected.")
-        decode_request(operation, params)
+        # decode_request() and validate(), with the operation's compiled functions looked up once.
+        plan = _plans.get(operation)
+        if plan is None:
+            plan = _plans[operation] = compiled(operation)
+        if plan[0] is not None:
+            plan[0](params)
         record.params = params
-        validate(operation, params)
+        plan[1](params)
         handler = HANDLERS.get(operation)
         if handler is None:
             raise NotImplementedByMockException(f"mock_kms does not support the {operation} operation yet.")

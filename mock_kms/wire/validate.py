@@ -29,7 +29,9 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 import re
+import sys
 from datetime import datetime, timezone
 from typing import Any, Callable
 
@@ -42,7 +44,7 @@ from mock_kms.core.errors import (
     ValidationException,
 )
 
-__all__ = ["OPERATION_NAMES", "decode_request", "validate"]
+__all__ = ["OPERATION_NAMES", "compiled", "decode_request", "validate"]
 
 # A member check: (value, path_prefix, member_name, errors) -> None.
 # The full path ``prefix + name`` is only built when an error is reported, which keeps
@@ -113,6 +115,18 @@ def decode_request(operation_name: str, params: dict) -> dict:
     if decode is not None:
         decode(params)
     return params
+
+
+def compiled(operation_name: str) -> tuple[_OpCheck | None, _OpCheck]:
+    """``(decoder or None, validator)`` of ``operation_name``, compiled on first use: what
+    :func:`decode_request` and :func:`validate` call, for a caller that looks them up once
+    (the decoder expects a dict; the validator checks that itself)."""
+    if operation_name not in _decoders:
+        _decoders[operation_name] = _compile_decoder(operation_name)
+    check = _validators.get(operation_name)
+    if check is None:
+        check = _validators[operation_name] = _compile_operation(operation_name)
+    return _decoders[operation_name], check
 
 
 # --------------------------------------------------------------------------------------
@@ -525,11 +539,20 @@ def _compile_operation(operation_name: str) -> _OpCheck:
 _Convert = Callable[[Any, Any, str], None]
 
 
+# b64decode(value, validate=True) is a2b_base64(value, strict_mode=True) since Python 3.11;
+# calling it directly skips a Python-level wrapper on every blob.
+_STRICT_A2B = sys.version_info >= (3, 11)
+_a2b_base64 = binascii.a2b_base64
+
+
 def _decode_blob(container: Any, key: Any, path: str) -> None:
     value = container[key]
     if type(value) is str:
         try:
-            container[key] = base64.b64decode(value, validate=True)
+            if _STRICT_A2B:
+                container[key] = _a2b_base64(value, strict_mode=True)
+            else:
+                container[key] = base64.b64decode(value, validate=True)
         except (binascii.Error, ValueError):
             # Exact AWS text unrecorded; the value itself is not echoed (may be secret).
             message = f"Invalid Base64 encoding of the value at '{path}'"
@@ -620,4 +643,4 @@ def _compile_decoder(operation_name: str) -> _OpCheck | None:
     walk = _compile_struct_decoder(shape, {})
     if walk is None:
         return None
-    return lambda params: walk(params, "")
+    return functools.partial(walk, prefix="")  # a C-level call: no extra Python frame
