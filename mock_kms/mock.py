@@ -355,28 +355,18 @@ def make_client(service_name: str, region_name: str, **kwargs: Any) -> Any:
     return session.create_client(service_name, region_name=region_name, **kwargs)
 
 
-# Feature modules register hooks here (e.g. AWS managed keys on reset, faults before requests).
+# -- feature wiring -----------------------------------------------------------------------
+# Feature modules plug into every mock through two lists, kept in one place so the order shows:
+# _ON_RESET runs when a mock's state is made (start, or a decorated call); _BEFORE_REQUEST runs
+# inside the request lock, before the handler.
 _ON_RESET: list[Callable[[KmsMock], None]] = []
 _BEFORE_REQUEST: list[Callable[[KmsMock, str, CallRecord], None]] = []
-
-from mock_kms import faults as _faults, journal as _journal  # noqa: E402
-
-_BEFORE_REQUEST.extend([_faults.before_request, _journal.note_related_keys])
-_ON_RESET.append(_journal.install)
-
-# Grant tokens in any request's GrantTokens must come from this mock state (api/grants.py).
-from mock_kms.api import grants as _grants  # noqa: E402
-
-_BEFORE_REQUEST.append(_grants.check_request_grant_tokens)
 
 
 def _install_authorization(mock: KmsMock) -> None:
     from mock_kms.iam.authorize import install
 
-    install(mock)
-
-
-_ON_RESET.append(_install_authorization)
+    install(mock)  # key policy checks on CreateKey/PutKeyPolicy, lockout safety check
 
 
 def _install_regions(mock: KmsMock) -> None:
@@ -387,16 +377,6 @@ def _install_regions(mock: KmsMock) -> None:
     install_multi_region(mock.backend)  # replicas saved while Creating settle after a load
 
 
-def _throttle(mock: KmsMock, operation: str, record: CallRecord) -> None:
-    if mock.rate_limits is not None:  # mock_kms(rate_limits=...): mock_kms/rate_limits.py
-        from mock_kms.rate_limits import throttle
-
-        throttle(mock, operation, record)
-
-
-_ON_RESET.append(_install_regions)
-
-
 def _install_custom_key_stores(mock: KmsMock) -> None:
     from mock_kms.api import custom_key_stores, imports
 
@@ -404,8 +384,29 @@ def _install_custom_key_stores(mock: KmsMock) -> None:
     imports.install(mock)  # imported material expiry survives a state load
 
 
-_ON_RESET.append(_install_custom_key_stores)
-_BEFORE_REQUEST.append(_throttle)
+def _throttle(mock: KmsMock, operation: str, record: CallRecord) -> None:
+    if mock.rate_limits is not None:  # mock_kms(rate_limits=...): mock_kms/rate_limits.py
+        from mock_kms.rate_limits import throttle
+
+        throttle(mock, operation, record)
+
+
+def _register_features() -> None:
+    from mock_kms import faults, journal
+    from mock_kms.api import grants
+
+    _ON_RESET.extend([journal.install, _install_authorization, _install_regions, _install_custom_key_stores])
+    _BEFORE_REQUEST.extend(
+        [
+            faults.before_request,  # first: an injected error changes nothing
+            journal.note_related_keys,
+            grants.check_request_grant_tokens,  # GrantTokens must come from this mock's state
+            _throttle,
+        ]
+    )
+
+
+_register_features()
 
 
 def mock_kms(func: F | None = None, **options: Any) -> Any:
