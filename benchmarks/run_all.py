@@ -27,7 +27,7 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 sys.path.insert(0, str(HERE))
 
-import _common
+import _common  # noqa: E402  (found through the sys.path entry above)
 
 BENCHMARKS = {
     "per_call": "bench_per_call",

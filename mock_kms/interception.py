@@ -21,7 +21,8 @@ import io
 import re
 import sys
 import threading
-from typing import TYPE_CHECKING, Any, Callable, Iterator
+from collections.abc import Callable, Iterator
+from typing import TYPE_CHECKING, Any
 
 from botocore.awsrequest import AWSResponse
 from botocore.endpoint import Endpoint
@@ -32,7 +33,7 @@ if TYPE_CHECKING:
     from mock_kms.mock import KmsMock
 
 _lock = threading.RLock()
-_active: list["KmsMock"] = []
+_active: list[KmsMock] = []
 _original_send = None
 
 
@@ -51,7 +52,7 @@ def is_kms_target(target: Any) -> bool:
     return isinstance(target, str) and target.startswith(TARGET_PREFIX)
 
 
-def active_mock() -> "KmsMock | None":
+def active_mock() -> KmsMock | None:
     return _active[-1] if _active else None
 
 
@@ -70,14 +71,14 @@ def _send(self: Endpoint, request: Any) -> AWSResponse:
     return _original_send(self, request)
 
 
-def answer(mock: "KmsMock", url: str, headers: Any, body: Any) -> AWSResponse:
+def answer(mock: KmsMock, url: str, headers: Any, body: Any) -> AWSResponse:
     if hasattr(body, "read"):  # a file-like body (rare for JSON protocols)
         body = body.read()
     response = handle(mock, headers, body)
     return AWSResponse(url, response.status, response.headers, _RawBody(response.body))
 
 
-def activate(mock: "KmsMock") -> None:
+def activate(mock: KmsMock) -> None:
     global _original_send
     with _lock:
         if _original_send is None:
@@ -88,7 +89,7 @@ def activate(mock: "KmsMock") -> None:
         _active.append(mock)
 
 
-def deactivate(mock: "KmsMock") -> None:
+def deactivate(mock: KmsMock) -> None:
     global _original_send
     with _lock:
         if mock in _active:
@@ -306,7 +307,7 @@ def _requests_imported(name: str) -> None:
         started(start_requests_mock(mock))
 
 
-def start_requests_mock(mock: "KmsMock") -> Any:
+def start_requests_mock(mock: KmsMock) -> Any:
     """Answer KMS requests made with ``requests``; pass every other request through."""
     import requests.adapters
     import responses

@@ -7,7 +7,8 @@ import inspect
 import os
 import threading
 import unittest
-from typing import Any, Callable, TypeVar
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from mock_kms import interception
 from mock_kms.api.context import Caller
@@ -151,7 +152,7 @@ class KmsMock:
     def active(self) -> bool:
         return self._active
 
-    def start(self) -> "KmsMock":
+    def start(self) -> KmsMock:
         with self._lock:
             if self._active:
                 return self
@@ -193,7 +194,7 @@ class KmsMock:
                 return
         requests_mock.stop(allow_assert=False)  # stopped in the meantime
 
-    def __enter__(self) -> "KmsMock":
+    def __enter__(self) -> KmsMock:
         return self.start()
 
     def __exit__(self, *exc: Any) -> None:
@@ -223,7 +224,7 @@ class KmsMock:
         self._saved_env = {}
 
     # -- decorator --------------------------------------------------------------------
-    def _fresh(self) -> "KmsMock":
+    def _fresh(self) -> KmsMock:
         """A new mock with the same options (each decorated call gets fresh state)."""
         return KmsMock(
             region=self._region,

@@ -417,12 +417,12 @@ def dump_state(mock: KmsMock) -> dict[str, Any]:
             path = f"regions[{index}]"
             keys = [encoder.key(key, f"{path}.keys[{key.key_id}]") for key in here.keys.values()]
             regions.append({"account": here.account, "region": here.region, "keys": keys})
-        for entry, here in zip(regions, heres):
-            for saved, key in zip(entry["keys"], here.keys.values()):
+        for entry, here in zip(regions, heres, strict=False):
+            for saved, key in zip(entry["keys"], here.keys.values(), strict=False):
                 path = f"{entry['region']}.keys[{key.key_id}]"
                 saved["grants"] = encoder.value(key.grants, f"{path}.grants")
                 saved["extras"] = encoder.value(key.extras, f"{path}.extras")
-        for index, (entry, here) in enumerate(zip(regions, heres)):
+        for index, (entry, here) in enumerate(zip(regions, heres, strict=False)):
             path = f"regions[{index}]"
             entry["aliases"] = [
                 encoder.fields(alias, f"{path}.aliases[{alias.name}]") for alias in here.aliases.values()
@@ -527,7 +527,7 @@ def _decode(mock: KmsMock, data: Any, source: str) -> _Staged:
     regions = list(decoder.regions.values())
     # In dump_state's order: keys, then their grants and extras, then aliases and Region extras.
     pending: list[tuple[Key, dict[str, Any], str]] = []
-    for index, (here, entry) in enumerate(zip(regions, entries)):
+    for index, (here, entry) in enumerate(zip(regions, entries, strict=False)):
         for key_data in _list(decoder, entry, "keys", f"regions[{index}]"):
             key_path = f"regions[{index}].keys[{key_data.get('key_id', '?') if isinstance(key_data, dict) else '?'}]"
             key = _key(decoder, key_data, key_path)
@@ -539,7 +539,7 @@ def _decode(mock: KmsMock, data: Any, source: str) -> _Staged:
     for key, key_data, key_path in pending:
         key.grants = decoder.value(key_data.get("grants", {}), f"{key_path}.grants")
         key.extras = decoder.value(key_data.get("extras", {}), f"{key_path}.extras")
-    for index, (here, entry) in enumerate(zip(regions, entries)):
+    for index, (here, entry) in enumerate(zip(regions, entries, strict=False)):
         path = f"regions[{index}]"
         for alias_data in _list(decoder, entry, "aliases", path):
             alias = decoder.build(Alias, alias_data, f"{path}.aliases[{_name(alias_data)}]")

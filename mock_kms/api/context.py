@@ -33,7 +33,7 @@ class RequestContext:
     operation: str
     params: dict[str, Any]
     caller: Caller
-    mock: "KmsMock | None" = None
+    mock: KmsMock | None = None
     # The key the request acted on (first resolved), for the call journal.
     key: Key | None = None
     extras: dict[str, Any] = field(default_factory=dict)

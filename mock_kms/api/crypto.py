@@ -7,7 +7,8 @@ RSA ENCRYPT_DECRYPT keys use real RSA-OAEP and carry no metadata, so Decrypt nee
 from __future__ import annotations
 
 import os
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 from mock_kms.api.context import RequestContext
 from mock_kms.api.registry import operation

@@ -386,7 +386,7 @@ def revoke_grant(ctx: RequestContext) -> dict[str, Any]:
 # -- grant tokens on every request ------------------------------------------------------
 
 
-def check_request_grant_tokens(mock: "KmsMock", operation_name: str, record: "CallRecord") -> None:
+def check_request_grant_tokens(mock: KmsMock, operation_name: str, record: CallRecord) -> None:
     """Before-request hook: every token in ``GrantTokens`` must have been issued by this
     mock state, else InvalidGrantTokenException (declared by every operation that takes
     GrantTokens [M])."""

@@ -19,7 +19,15 @@ from mock_kms.core.errors import (
     UnsupportedOperationException,
     ValidationException,
 )
-from mock_kms.core.keys import Key, KeyMaterial, KeyMaterialSet, KeyState, default_key_policy, new_key_id, new_material_id
+from mock_kms.core.keys import (
+    Key,
+    KeyMaterial,
+    KeyMaterialSet,
+    KeyState,
+    default_key_policy,
+    new_key_id,
+    new_material_id,
+)
 from mock_kms.core.managed_keys import customer_key_count
 from mock_kms.core.specs import ENCRYPT_DECRYPT, KEY_SPECS
 

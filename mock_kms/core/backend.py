@@ -10,9 +10,10 @@ import heapq
 import itertools
 import re
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Callable
+from typing import Any
 
 from mock_kms.core.clock import Clock
 from mock_kms.core.errors import InvalidArnException, NotFoundException

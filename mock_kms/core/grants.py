@@ -16,14 +16,21 @@ import binascii
 import json
 import os
 import re
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, Iterator, Mapping, Sequence
+from typing import TYPE_CHECKING, Any
 
 from mock_kms.core.errors import InvalidGrantTokenException
-from mock_kms.core.specs import ENCAPSULATE_DECAPSULATE, ENCRYPT_DECRYPT, GENERATE_VERIFY_MAC, KEY_AGREEMENT, SIGN_VERIFY
+from mock_kms.core.specs import (
+    ENCAPSULATE_DECAPSULATE,
+    ENCRYPT_DECRYPT,
+    GENERATE_VERIFY_MAC,
+    KEY_AGREEMENT,
+    SIGN_VERIFY,
+)
 
 if TYPE_CHECKING:
     from mock_kms.core.backend import Backend
@@ -58,7 +65,7 @@ _BY_USAGE: dict[str, frozenset[str]] = {
 GRANT_ID_RE = re.compile(r"^[0-9a-f]{64}$")  # "A grant ID is a 64 character unique identifier"
 
 
-def operations_for_key(key: "Key") -> frozenset[str]:
+def operations_for_key(key: Key) -> frozenset[str]:
     """The grant operations a grant on ``key`` may allow."""
     if key.key_usage == ENCRYPT_DECRYPT:
         crypto = ENCRYPTION_CONTEXT_OPERATIONS if key.spec.is_symmetric else _ASYMMETRIC_ENCRYPTION
@@ -113,7 +120,7 @@ class GrantConstraints:
     source_arn: str | None = None
 
     @classmethod
-    def from_params(cls, raw: Mapping[str, Any] | None) -> "GrantConstraints | None":
+    def from_params(cls, raw: Mapping[str, Any] | None) -> GrantConstraints | None:
         if not raw:
             return None
         equals = raw.get("EncryptionContextEquals")
@@ -157,7 +164,7 @@ class GrantConstraints:
             return False
         return True
 
-    def at_least_as_strict_as(self, parent: "GrantConstraints | None") -> bool:
+    def at_least_as_strict_as(self, parent: GrantConstraints | None) -> bool:
         """May a grant with these constraints be created through a grant with ``parent``'s?
 
         "The child grant can add pairs to an EncryptionContextSubset constraint in the parent
@@ -323,7 +330,7 @@ def creating_grant(operations: Sequence[str], constraints: GrantConstraints | No
 
 
 def grant_allows(
-    key: "Key",
+    key: Key,
     caller: Any,
     operation: str,
     encryption_context: Mapping[str, str] | None,
@@ -373,11 +380,11 @@ class TokenRef:
     nonce: str
 
 
-def _registry(backend: "Backend") -> dict[str, tuple[str, str, str, str]]:
+def _registry(backend: Backend) -> dict[str, tuple[str, str, str, str]]:
     return backend.extras.setdefault(_TOKEN_REGISTRY, {})
 
 
-def issue_token(backend: "Backend", key: "Key", grant: Grant) -> str:
+def issue_token(backend: Backend, key: Key, grant: Grant) -> str:
     nonce = os.urandom(16).hex()
     grant.tokens.append(nonce)
     _registry(backend)[nonce] = (key.account, key.region, key.key_id, grant.grant_id)
@@ -405,14 +412,14 @@ def _decode(token: str) -> TokenRef | None:
     return TokenRef(*fields)
 
 
-def find_key_of(backend: "Backend", account: str, region: str, key_id: str) -> "Key | None":
+def find_key_of(backend: Backend, account: str, region: str, key_id: str) -> Key | None:
     for here in backend.regions():
         if here.account == account and here.region == region:
             return here.keys.get(key_id)
     return None
 
 
-def resolve_token(backend: "Backend", token: str) -> tuple[TokenRef, "Key | None", Grant | None]:
+def resolve_token(backend: Backend, token: str) -> tuple[TokenRef, Key | None, Grant | None]:
     """Check a grant token issued by this mock state; return it with its key and grant.
 
     Raises InvalidGrantTokenException for a token this state never issued. For a token of
@@ -431,7 +438,7 @@ def resolve_token(backend: "Backend", token: str) -> tuple[TokenRef, "Key | None
     return ref, key, None
 
 
-def check_grant_tokens(backend: "Backend", tokens: Sequence[str] | None) -> None:
+def check_grant_tokens(backend: Backend, tokens: Sequence[str] | None) -> None:
     """Reject a request whose GrantTokens include one this mock state did not issue."""
     for token in tokens or ():
         resolve_token(backend, token)

@@ -30,9 +30,10 @@ import functools
 import ipaddress
 import json
 import re
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from typing import Any, Callable, Literal, Mapping, NamedTuple, Optional, Union
+from typing import Any, Literal, NamedTuple
 
 from mock_kms.core.errors import MalformedPolicyDocumentException
 
@@ -53,8 +54,8 @@ __all__ = [
 ]
 
 PolicyKind = Literal["key", "identity"]
-PrincipalMatch = Optional[Literal["direct", "account"]]
-ConditionValue = Union[str, bytes, bool, int, float, datetime, list, tuple, None]
+PrincipalMatch = Literal["direct", "account"] | None
+ConditionValue = str | bytes | bool | int | float | datetime | list | tuple | None
 
 # --------------------------------------------------------------------------------------
 # Error messages
@@ -107,7 +108,7 @@ class EvaluationResult(NamedTuple):
     # A NamedTuple rather than a frozen dataclass: equally immutable, cheaper to build.
     decision: Decision
     matched_account_principal_only: bool = False
-    sid: Optional[str] = None  # Sid of the deciding statement, for explanations
+    sid: str | None = None  # Sid of the deciding statement, for explanations
 
     @property
     def allowed(self) -> bool:
@@ -193,7 +194,7 @@ class _Glob:
     regex: re.Pattern[str] | None = None
 
     @staticmethod
-    def compile(pattern: str, *, ignore_case: bool = False) -> "_Glob":
+    def compile(pattern: str, *, ignore_case: bool = False) -> _Glob:
         text = pattern.lower() if ignore_case else pattern
         if text == "*":
             return _Glob(pattern, "all")
@@ -466,7 +467,7 @@ _OPERATORS: dict[str, tuple[_Operator, bool]] = {
 # Operator names are looked up case-insensitively (guess: lenient).
 _OPERATORS_LOWER = {name.lower(): (name, spec) for name, spec in _OPERATORS.items()}
 
-SetOperator = Optional[Literal["ForAnyValue", "ForAllValues"]]
+SetOperator = Literal["ForAnyValue", "ForAllValues"] | None
 
 
 @dataclass(frozen=True)

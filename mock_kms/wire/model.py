@@ -7,13 +7,13 @@ import functools
 from botocore.model import ServiceModel
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def service_model() -> ServiceModel:
     import botocore.session
 
     return botocore.session.get_session().get_service_model("kms")
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def operation_names() -> frozenset[str]:
     return frozenset(service_model().operation_names)

@@ -7,8 +7,9 @@ from __future__ import annotations
 
 import binascii
 import json
+from collections.abc import Mapping
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, Mapping, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from mock_kms.api import HANDLERS
 from mock_kms.api.context import RequestContext
@@ -126,7 +127,7 @@ def _parse_body(body: bytes | str | None) -> Any:
         raise SerializationException("Start of structure or map found where not expected.") from None
 
 
-def handle(mock: "KmsMock", headers: Mapping[str, Any], body: bytes | str | None) -> WireResponse:
+def handle(mock: KmsMock, headers: Mapping[str, Any], body: bytes | str | None) -> WireResponse:
     """Answer one KMS request. Never raises: every failure becomes an AWS error response."""
     try:
         target = _header(headers, "X-Amz-Target")
@@ -137,7 +138,7 @@ def handle(mock: "KmsMock", headers: Mapping[str, Any], body: bytes | str | None
 
 
 def handle_request(
-    mock: "KmsMock", target: str | bytes | None, authorization: str | bytes | None, body: bytes | str | None
+    mock: KmsMock, target: str | bytes | None, authorization: str | bytes | None, body: bytes | str | None
 ) -> WireResponse:
     """``handle`` given the two headers it reads (``X-Amz-Target``, ``Authorization``).
 

@@ -32,17 +32,18 @@ import binascii
 import functools
 import re
 import sys
+from collections.abc import Callable
 from datetime import datetime, timezone
-from typing import Any, Callable
+from typing import Any
 
-from botocore.model import OperationNotFoundError, ServiceModel, Shape
-from mock_kms.wire.model import operation_names, service_model
+from botocore.model import OperationNotFoundError, Shape
 
 from mock_kms.core.errors import (
     SerializationException,
     UnknownOperationException,
     ValidationException,
 )
+from mock_kms.wire.model import operation_names, service_model
 
 __all__ = ["OPERATION_NAMES", "compiled", "decode_request", "validate"]
 
