@@ -21,6 +21,7 @@ from mock_kms.core.grants import (
     grant_allows,
     principal_matches,
 )
+from mock_kms.wire.model import service_model
 
 ACCOUNT = "123456789012"
 OTHER = "111122223333"
@@ -43,6 +44,12 @@ def fails(call, *args, **kwargs) -> tuple[str, str]:
 
 def denied(who: str, action: str, resource: str) -> str:
     return f"User: {who} is not authorized to perform: {action} on resource: {resource}"
+
+
+needs_service_principals = pytest.mark.skipif(
+    "GranteeServicePrincipal" not in service_model().operation_model("CreateGrant").input_shape.members,
+    reason="botocore < 1.44 has no service-principal grants",
+)
 
 
 @pytest.fixture
@@ -281,6 +288,7 @@ def test_principal_unknown_in_an_account_with_registered_identities(kms_mock, km
     )
 
 
+@needs_service_principals
 def test_grantee_or_service_principal_exactly_one(kms, key):
     expected = (
         "ValidationException",
@@ -303,6 +311,7 @@ def test_grantee_or_service_principal_exactly_one(kms, key):
     )
 
 
+@needs_service_principals
 def test_service_principal_grants_need_source_arn_and_a_retiring_principal(kms, key):
     source = f"arn:aws:logs:us-east-1:{ACCOUNT}:log-group:app"
     base = dict(KeyId=key["KeyId"], Operations=["Encrypt"], GranteeServicePrincipal="logs.amazonaws.com")
@@ -521,6 +530,7 @@ def test_list_retirable_grants_across_keys_and_accounts(kms_mock, kms):
     assert kms.list_retirable_grants(RetiringPrincipal=f"arn:aws:iam::{ACCOUNT}:user/nobody")["Grants"] == []
 
 
+@needs_service_principals
 def test_list_retirable_grants_errors(kms_mock, kms):
     raw = kms_mock.client("kms", config=NO_VALIDATION)
     assert fails(raw.list_retirable_grants) == (

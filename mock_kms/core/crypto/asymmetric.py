@@ -142,6 +142,9 @@ _ML_KEM = frozenset(mlkem.ML_KEM_SPECS)  # generation, checks and KEM ops: core/
 
 _EXTERNAL_MU_LENGTH = 64
 
+# ML-DSA with an external mu (MessageType EXTERNAL_MU) needs cryptography's sign_mu/verify_mu.
+HAS_EXTERNAL_MU = hasattr(mldsa.MLDSA44PrivateKey, "sign_mu")
+
 
 def _incompatible(algorithm: str, key_spec: str) -> InvalidKeyUsageException:
     # Recorded AWS template (HMAC case): "Algorithm HMAC_SHA_256 is incompatible with key
@@ -322,6 +325,11 @@ def _check_signing_request(key, key_spec: str, signing_algorithm: str, message: 
         # Unrecorded: documented rule is "must be 64 bytes"; reuses the digest template.
         raise ValidationException(f"Digest is invalid length for algorithm {signing_algorithm}.")
 
+    if family == "ML_DSA" and message_type == "EXTERNAL_MU" and not HAS_EXTERNAL_MU:
+        raise UnsupportedOperationException(
+            "mock_kms cannot sign or verify ML-DSA with MessageType EXTERNAL_MU: the installed "
+            "cryptography has no sign_mu/verify_mu (cryptography >= 50 has them)."
+        )
     return family, (hash_cls() if hash_cls is not None else None), message_type
 
 
