@@ -367,6 +367,7 @@ def toml_seed(tmp_path, ec_private_key):
     return path
 
 
+@pytest.mark.skipif(sys.version_info < (3, 11), reason="TOML seed files need tomllib (Python 3.11+)")
 def test_toml_seed_declares_keys_with_fixed_ids_and_material(toml_seed, ec_private_key):
     with mock_kms(seed=toml_seed) as m:
         kms = m.client(region_name="eu-west-1")

@@ -363,7 +363,8 @@ def _date(value: Any) -> Any:
     if re.fullmatch(r"\d+(\.\d+)?", text):
         return datetime.fromtimestamp(float(text), timezone.utc)
     try:
-        return _utc(datetime.fromisoformat(text.replace("z", "Z")))
+        # Python 3.10's fromisoformat does not read a "Z" suffix; the offset form it does.
+        return _utc(datetime.fromisoformat(re.sub(r"[zZ]$", "+00:00", text)))
     except ValueError:
         return _INVALID
 
