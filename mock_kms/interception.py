@@ -71,13 +71,6 @@ def _send(self: Endpoint, request: Any) -> AWSResponse:
     return _original_send(self, request)
 
 
-def answer(mock: KmsMock, url: str, headers: Any, body: Any) -> AWSResponse:
-    if hasattr(body, "read"):  # a file-like body (rare for JSON protocols)
-        body = body.read()
-    response = handle(mock, headers, body)
-    return AWSResponse(url, response.status, response.headers, _RawBody(response.body))
-
-
 def activate(mock: KmsMock) -> None:
     global _original_send
     with _lock:
