@@ -34,6 +34,7 @@ from typing import TYPE_CHECKING, Any
 from mock_kms.core import errors
 from mock_kms.core.errors import KMSError
 from mock_kms.journal import KEY_MEMBERS, CallRecord, caller_matches, resolve_key
+from mock_kms.rate_limits import MESSAGE as THROTTLING_MESSAGE  # recorded AWS text (kms_spec.md §1)
 
 if TYPE_CHECKING:
     from mock_kms.core.keys import Key
@@ -51,8 +52,6 @@ SERVER_ERROR_STATUS = {
     "ServiceUnavailable": 503,
     "ServiceUnavailableException": 503,
 }
-# Recorded AWS text (kms_spec.md §1).
-THROTTLING_MESSAGE = "You have exceeded the rate at which you may call KMS. Reduce the frequency of your calls."
 _CODE = re.compile(r"^[A-Za-z][A-Za-z0-9]*$")
 
 

@@ -87,10 +87,10 @@ def deactivate(mock: KmsMock) -> None:
     with _lock:
         if mock in _active:
             _active.remove(mock)
-        if not _active and _original_send is not None:
-            Endpoint._send = _original_send
-            _original_send = None
         if not _active:
+            if _original_send is not None:
+                Endpoint._send = _original_send
+                _original_send = None
             _unpatch_other_endpoints()
 
 

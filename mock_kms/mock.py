@@ -82,6 +82,8 @@ class KmsMock:
         self._lock = threading.Lock()
         self._saved_env: dict[str, str | None] = {}
         self._requests_mock: Any = None
+        # Root callers made by identify(), per (account, access key): callers are immutable.
+        self._root_callers: dict[tuple[str, str], Caller] = {}
         self._reset_state()
 
     # -- state ------------------------------------------------------------------------
@@ -130,9 +132,7 @@ class KmsMock:
             raise UnrecognizedClientException("The security token included in the request is invalid.")
         # No principal registered: the administrator of the default account. Callers are
         # immutable, so one per (account, access key) is made and reused (per-call path).
-        cache = self.__dict__.get("_root_callers")
-        if cache is None:
-            cache = self.__dict__.setdefault("_root_callers", {})
+        cache = self._root_callers
         caller = cache.get((self.account, access_key_id))
         if caller is None:
             if len(cache) >= 256:

@@ -41,6 +41,7 @@ if TYPE_CHECKING:
     from mock_kms.journal import CallRecord
     from mock_kms.mock import KmsMock
 
+# Recorded AWS text (kms_spec.md §1); fault injection answers ThrottlingException with it too.
 MESSAGE = "You have exceeded the rate at which you may call KMS. Reduce the frequency of your calls."
 
 # Per-operation quotas, requests per second (June 2023 table [DG23:requests-per-second]).

@@ -89,7 +89,12 @@ class KmsRequestHandler(BaseHTTPRequestHandler):
         if self.headers.get("Transfer-Encoding", "").lower() == "chunked":
             chunks = []
             while True:
-                size = int(self.rfile.readline().split(b";", 1)[0].strip() or b"0", 16)
+                try:
+                    size = int(self.rfile.readline().split(b";", 1)[0].strip() or b"0", 16)
+                except ValueError:
+                    self._send(400, {"Content-Type": "application/json"}, b'{"message": "bad chunk size"}')
+                    self.close_connection = True  # the rest of the body cannot be framed
+                    return None
                 if size == 0:
                     while self.rfile.readline() not in (b"\r\n", b"\n", b""):
                         pass  # trailers
@@ -248,6 +253,7 @@ class kms_server:
         self._host, self._port, self._log = host, port, log
         self._server: KmsHttpServer | None = None
         self._thread: threading.Thread | None = None
+        self._lock = threading.Lock()  # start() and stop() may race (e.g. from several threads)
 
     @property
     def url(self) -> str:
@@ -256,19 +262,24 @@ class kms_server:
         return self._server.url
 
     def start(self) -> str:
-        if self._server is None:
-            self._server = KmsHttpServer(self.mock, self._host, self._port, log=self._log)
-            self._thread = threading.Thread(target=self._server.serve_forever, name="mock-kms-server", daemon=True)
-            self._thread.start()
-        return self.url
+        with self._lock:
+            if self._server is None:
+                self._server = KmsHttpServer(self.mock, self._host, self._port, log=self._log)
+                self._thread = threading.Thread(
+                    target=self._server.serve_forever, name="mock-kms-server", daemon=True
+                )
+                self._thread.start()
+            return self._server.url
 
     def stop(self) -> None:
-        server, self._server = self._server, None
+        with self._lock:
+            server, self._server = self._server, None
+            thread, self._thread = self._thread, None
         if server is not None:
             server.shutdown()
             server.server_close()
-            if self._thread is not None:
-                self._thread.join(5)
+            if thread is not None:
+                thread.join(5)
 
     def __enter__(self) -> str:
         return self.start()

@@ -742,7 +742,7 @@ def test_cross_account_user_named_in_key_policy_still_needs_identity_policy(kms,
 
 def test_cross_account_root_needs_no_identity_policy(iam, shared_key):
     client = iam.root(B).client("kms", region_name=REGION)
-    client.encrypt(KeyId=shared_key["Arn"], Plaintext=b"x")
+    assert client.encrypt(KeyId=shared_key["Arn"], Plaintext=b"x")["KeyId"] == shared_key["Arn"]
 
 
 def test_cross_account_explicit_deny_in_callers_identity_policy(iam, shared_key):

@@ -692,7 +692,8 @@ def test_a_token_is_only_valid_in_the_mock_state_that_issued_it():
 def test_token_of_a_retired_grant_is_still_a_token(kms, key):
     token = grant(kms, key["KeyId"])["GrantToken"]
     kms.retire_grant(GrantToken=token)
-    kms.encrypt(KeyId=key["KeyId"], Plaintext=b"x", GrantTokens=[token])  # accepted, grants nothing
+    out = kms.encrypt(KeyId=key["KeyId"], Plaintext=b"x", GrantTokens=[token])  # accepted, grants nothing
+    assert out["KeyId"] == key["Arn"]
 
 
 # -- what a grant allows (black box, through IAM principals) ----------------------------

@@ -256,6 +256,7 @@ def frozen():
 def test_rate_limits_are_off_by_default(kms):
     for _ in range(20):
         kms.create_key()  # CreateKey's quota is 5/s
+    assert len(kms.list_keys()["Keys"]) == 20
 
 
 def test_throttling_per_operation_quota(frozen):

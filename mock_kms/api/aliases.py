@@ -42,17 +42,23 @@ def create_alias(ctx: RequestContext) -> dict[str, Any]:
     check_alias_name(name)
     here = ctx.here
     ctx.authorize("kms:CreateAlias", resource=here.alias_arn(name))
-    key = ctx.use_key("TargetKeyId", allow_alias=False)
-    if key.account != here.account:
-        raise NotFoundException(f"Key '{key.arn}' does not exist")
-    if key.key_manager == "AWS":
-        raise InvalidAliasNameException(f"{key.arn} is an AWS managed key and cannot be given an alias.")
+    key = _target_key(ctx)
     if name in here.aliases:
         raise AlreadyExistsException(f"An alias with the name {here.alias_arn(name)} already exists")
     _check_alias_quota(ctx, key)
     now = ctx.now()
     here.aliases[name] = Alias(name, key.key_id, here.alias_arn(name), now, now)
     return {}
+
+
+def _target_key(ctx: RequestContext) -> Key:
+    """TargetKeyId of CreateAlias / UpdateAlias: a customer managed key of the caller's account."""
+    key = ctx.use_key("TargetKeyId", allow_alias=False)
+    if key.account != ctx.account:
+        raise NotFoundException(f"Key '{key.arn}' does not exist")
+    if key.key_manager == "AWS":
+        raise InvalidAliasNameException(f"{key.arn} is an AWS managed key and cannot be given an alias.")
+    return key
 
 
 def _check_alias_quota(ctx: RequestContext, key: Key) -> None:
@@ -84,11 +90,7 @@ def update_alias(ctx: RequestContext) -> dict[str, Any]:
     current = ctx.here.keys.get(alias.target_key_id)
     if current is not None:
         ctx.authorize("kms:UpdateAlias", current)
-    key = ctx.use_key("TargetKeyId", allow_alias=False)
-    if key.account != ctx.account:
-        raise NotFoundException(f"Key '{key.arn}' does not exist")
-    if key.key_manager == "AWS":
-        raise InvalidAliasNameException(f"{key.arn} is an AWS managed key and cannot be given an alias.")
+    key = _target_key(ctx)
     if current is not None and (current.spec.name, current.key_usage) != (key.spec.name, key.key_usage):
         # AWS requires the same key type and usage; its text is unrecorded.
         raise ValidationException(

@@ -13,7 +13,9 @@ from typing import Any
 from mock_kms.api.context import RequestContext
 from mock_kms.api.registry import operation
 from mock_kms.core import ciphertext
+from mock_kms.core.crypto import rsa_decrypt, rsa_encrypt, rsa_max_plaintext_length
 from mock_kms.core.errors import (
+    CustomKeyStoreNotFoundException,
     IncorrectKeyException,
     InvalidCiphertextException,
     InvalidKeyUsageException,
@@ -65,12 +67,11 @@ def encrypt_with(key: Key, plaintext: bytes, context: Mapping[str, str] | None, 
     material = key.material.current
     if key.spec.is_symmetric:
         return ciphertext.seal(key.arn, material.material_id, material.secret, plaintext, context), material
-    from mock_kms.core.crypto.asymmetric import rsa_encrypt
-
     return rsa_encrypt(material.private_key.public_key(), key.spec.name, algorithm, plaintext), material
 
 
-def check_encrypt(key: Key, plaintext: bytes | None, context: Mapping[str, str] | None, algorithm: str, operation_name: str) -> None:
+def check_encryption(key: Key, context: Mapping[str, str] | None, algorithm: str, operation_name: str) -> None:
+    """Key usage, algorithm and encryption context of an Encrypt/Decrypt/ReEncrypt key."""
     require_usage(key, ENCRYPT_DECRYPT, operation_name)
     _check_algorithm(key, algorithm)
     _check_context(key, context)
@@ -104,9 +105,7 @@ def open_ciphertext(
         key = _key_for_ciphertext(ctx, parsed)
     ctx.authorize(action, key)
     check_state(key, ctx.operation)
-    require_usage(key, ENCRYPT_DECRYPT, ctx.operation)
-    _check_algorithm(key, algorithm)
-    _check_context(key, context)
+    check_encryption(key, context, algorithm, ctx.operation)
     if ignore_ciphertext:
         return key, b"", None
     if blob is None:
@@ -114,8 +113,6 @@ def open_ciphertext(
     if not key.spec.is_symmetric:
         if named is None:
             raise ValidationException("KeyId is required for ciphertext encrypted under an asymmetric KMS key.")
-        from mock_kms.core.crypto.asymmetric import rsa_decrypt
-
         material = key.material.current
         return key, rsa_decrypt(material.private_key, key.spec.name, algorithm, blob), None
     if parsed is None:
@@ -152,7 +149,7 @@ def encrypt(ctx: RequestContext) -> dict[str, Any]:
     algorithm = params.get("EncryptionAlgorithm", SYMMETRIC_DEFAULT)
     key = ctx.use_key()
     context = params.get("EncryptionContext")
-    check_encrypt(key, params["Plaintext"], context, algorithm, "Encrypt")
+    check_encryption(key, context, algorithm, "Encrypt")
     _check_rsa_size(key, algorithm, params["Plaintext"])
     ctx.finish_dry_run()
     blob, _ = encrypt_with(key, params["Plaintext"], context, algorithm)
@@ -202,7 +199,7 @@ def re_encrypt(ctx: RequestContext) -> dict[str, Any]:
     ctx.authorize("kms:ReEncryptTo", destination)
     check_state(destination, "ReEncrypt")
     context = params.get("DestinationEncryptionContext")
-    check_encrypt(destination, plaintext, context, destination_algorithm, "ReEncrypt")
+    check_encryption(destination, context, destination_algorithm, "ReEncrypt")
     ctx.finish_dry_run()
     _check_rsa_size(destination, destination_algorithm, plaintext)
     blob, destination_material = encrypt_with(destination, plaintext, context, destination_algorithm)
@@ -221,23 +218,17 @@ def re_encrypt(ctx: RequestContext) -> dict[str, Any]:
 
 
 def _check_rsa_size(key: Key, algorithm: str, plaintext: bytes) -> None:
-    """ReEncrypt can carry up to 4096 bytes into an RSA key; the RSA limit still applies."""
+    """The RSA-OAEP plaintext limit, checked before DryRun (Encrypt) and for what ReEncrypt
+    carries into an RSA key (up to 4096 bytes)."""
     if not key.spec.is_symmetric:
         if not key.spec.name.startswith("RSA_"):
             # SM2PKE (limit 1024 bytes): the crypto layer answers UnsupportedOperationException.
             return
-        limit = rsa_max_plaintext(key.spec.name, algorithm)
+        limit = rsa_max_plaintext_length(key.spec.name, algorithm)
         if len(plaintext) > limit:
             raise ValidationException(
                 f"Algorithm {algorithm} and key spec {key.spec.name} cannot encrypt data larger than {limit} bytes."
             )
-
-
-def rsa_max_plaintext(key_spec: str, algorithm: str) -> int:
-    """AWS's formula: modulus bytes − 2 × hash bytes − 2 (214/190 bytes for RSA_2048)."""
-    modulus = int(key_spec.split("_")[1]) // 8
-    digest = 20 if algorithm == "RSAES_OAEP_SHA_1" else 32
-    return modulus - 2 * digest - 2
 
 
 def _data_key_length(params: dict[str, Any]) -> int:
@@ -283,8 +274,6 @@ def generate_random(ctx: RequestContext) -> dict[str, Any]:
     if store_id:
         check_store = ctx.backend.extras.get("generate_random_in_store")
         if check_store is None:
-            from mock_kms.core.errors import CustomKeyStoreNotFoundException
-
             raise CustomKeyStoreNotFoundException(f"Custom key store {store_id} does not exist.")
         check_store(ctx, store_id)
     ctx.authorize("kms:GenerateRandom", resource="*")

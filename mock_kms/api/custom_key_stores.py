@@ -71,8 +71,7 @@ _XKS_PARAMETERS = (
     "XksProxyAuthenticationCredential",
     "XksProxyConnectivity",
 )
-MIN_HSMS_FOR_STORE = 2  # CreateCustomKeyStore, UpdateCustomKeyStore, CreateKey
-MIN_HSMS_TO_CONNECT = 1
+MIN_HSMS_FOR_STORE = 2  # CreateCustomKeyStore, UpdateCustomKeyStore, CreateKey (connecting needs 1)
 
 
 # -- helpers ------------------------------------------------------------------------------

@@ -45,6 +45,7 @@ from cryptography.hazmat.primitives.keywrap import InvalidUnwrap, aes_key_unwrap
 
 from mock_kms.api.context import RequestContext
 from mock_kms.api.registry import operation
+from mock_kms.core import lifecycle
 from mock_kms.core.errors import (
     ExpiredImportTokenException,
     IncorrectKeyMaterialException,
@@ -425,15 +426,13 @@ def schedule_expiry(backend: Any, key: Key, material: KeyMaterial, record: Mater
     def expire(when: datetime) -> None:
         if material.present.get(region) is not record:
             return  # re-imported or deleted since
-        if backend.region(key.account, key.region).keys.get(key.key_id) is not key:
+        if not lifecycle.is_live(backend, key):
             return  # the key itself is gone
         remove_imported_material(key, material)
         # Journaled under CloudTrail's event name for it (a KMS service event).
-        record_event = backend.extras.get("record_event")
-        if record_event is not None:
-            record_event(
-                "DeleteExpiredKeyMaterial", key, when, {"keyId": key.key_id, "keyMaterialId": material.material_id}
-            )
+        lifecycle.record_event(
+            backend, "DeleteExpiredKeyMaterial", key, when, {"keyId": key.key_id, "keyMaterialId": material.material_id}
+        )
 
     backend.schedule(record.valid_to, expire)
 
@@ -476,8 +475,7 @@ def delete_imported_key_material(ctx: RequestContext) -> dict[str, Any]:
         material = materials.current
     if not material.imported:
         return {"KeyId": key.arn}  # nothing was ever imported: no effect
-    is_primary = not key.multi_region or materials.primary_region in (None, key.region)
-    if material is materials.pending and is_primary:
+    if material is materials.pending and lifecycle.is_rotation_owner(key):
         # Deleting new material that is pending rotation in the primary deletes it for the
         # whole multi-Region set [M-doc:DeleteImportedKeyMaterial]; it was never used, so
         # it is dropped (a guess: AWS does not say whether it lingers as PENDING_IMPORT).

@@ -3,15 +3,13 @@ ScheduleKeyDeletion, CancelKeyDeletion."""
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
 from mock_kms.api.context import RequestContext
 from mock_kms.api.pagination import paginate_mapping
 from mock_kms.api.registry import operation
-from mock_kms.api.tags import validate_tags
+from mock_kms.api.tags import new_key_tags
 from mock_kms.core import lifecycle
-from mock_kms.core.backend import RegionBackend
 from mock_kms.core.errors import (
     CustomKeyStoreNotFoundException,
     LimitExceededException,
@@ -84,11 +82,7 @@ def create_key(ctx: RequestContext) -> dict[str, Any]:
         create_in_store = ctx.backend.extras.get("create_key_in_custom_key_store")
         if create_in_store is None:
             raise CustomKeyStoreNotFoundException(f"Custom key store {store_id} does not exist.")
-    tags = validate_tags(params.get("Tags", []))
-    if ctx.mock is not None and len(tags) > ctx.mock.quota("tags_per_key"):
-        from mock_kms.core.errors import TagException
-
-        raise TagException("Too many tags")
+    tags = new_key_tags(ctx)
     policy = params.get("Policy")
     if policy is not None:
         check_policy_size(policy, ctx.mock.quota("key_policy_size") if ctx.mock is not None else None)
@@ -152,7 +146,7 @@ def _list_entry(key: Key) -> dict[str, str]:
     return {"KeyId": key.key_id, "KeyArn": key.arn}
 
 
-def _customer_managed(key: Key) -> None:
+def require_customer_managed(key: Key) -> None:
     if key.key_manager == "AWS":
         # AWS managed keys cannot be changed by customers; AWS's text is unrecorded.
         raise UnsupportedOperationException(f"{key.arn} is an AWS managed key which is not valid for this operation.")
@@ -161,7 +155,7 @@ def _customer_managed(key: Key) -> None:
 @operation("EnableKey")
 def enable_key(ctx: RequestContext) -> dict[str, Any]:
     key = ctx.use_key(allow_alias=False)
-    _customer_managed(key)
+    require_customer_managed(key)
     if key.state == KeyState.DISABLED:
         key.state = KeyState.ENABLED
         lifecycle.key_enabled(ctx.backend, key, ctx.now())
@@ -171,7 +165,7 @@ def enable_key(ctx: RequestContext) -> dict[str, Any]:
 @operation("DisableKey")
 def disable_key(ctx: RequestContext) -> dict[str, Any]:
     key = ctx.use_key(allow_alias=False)
-    _customer_managed(key)
+    require_customer_managed(key)
     if key.state == KeyState.ENABLED:
         key.state = KeyState.DISABLED
     return {}
@@ -180,7 +174,7 @@ def disable_key(ctx: RequestContext) -> dict[str, Any]:
 @operation("UpdateKeyDescription")
 def update_key_description(ctx: RequestContext) -> dict[str, Any]:
     key = ctx.use_key(allow_alias=False)
-    _customer_managed(key)
+    require_customer_managed(key)
     key.description = ctx.params["Description"]
     return {}
 
@@ -191,30 +185,19 @@ def schedule_key_deletion(ctx: RequestContext) -> dict[str, Any]:
     key = ctx.use_key(allow_alias=False)
     if not 7 <= window <= 30:
         raise ValidationException("PendingWindowInDays must be between 7 and 30")
-    _customer_managed(key)
-    here = ctx.backend.region(key.account, key.region)
+    require_customer_managed(key)
     if key.multi_region and key.material.primary_region == key.region and key.material.replica_regions:
         # A primary with replicas waits for them (kms_spec.md §7.1): no DeletionDate yet.
         key.state = KeyState.PENDING_REPLICA_DELETION
         key.pending_window_days = window
         return {"KeyId": key.arn, "KeyState": key.state, "PendingWindowInDays": window}
-    schedule_deletion(ctx.backend, here, key, ctx.now(), window)
+    lifecycle.schedule_deletion(ctx.backend, key, ctx.now(), window)
     return {
         "KeyId": key.arn,
         "DeletionDate": key.deletion_date,
         "KeyState": key.state,
         "PendingWindowInDays": window,
     }
-
-
-def schedule_deletion(backend: Any, here: RegionBackend, key: Key, now: datetime, window: int) -> None:
-    """Put ``key`` in PendingDeletion; the clock deletes it when DeletionDate passes."""
-    lifecycle.schedule_deletion(backend, key, now, window)
-
-
-def delete_key_now(backend: Any, here: RegionBackend, key: Key) -> None:
-    """The end of a deletion window: the key, its aliases and grants are gone."""
-    lifecycle.delete_key(backend, key, backend.clock.now())
 
 
 @operation("CancelKeyDeletion")

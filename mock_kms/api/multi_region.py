@@ -22,11 +22,11 @@ from typing import Any
 from mock_kms.api.context import RequestContext
 from mock_kms.api.keys import check_policy_size, key_quota_error
 from mock_kms.api.registry import operation
-from mock_kms.api.tags import validate_tags
+from mock_kms.api.tags import new_key_tags
+from mock_kms.core import lifecycle
 from mock_kms.core.errors import (
     AlreadyExistsException,
     NotFoundException,
-    TagException,
     UnsupportedOperationException,
     ValidationException,
 )
@@ -60,8 +60,7 @@ def _settle_later(backend: Any, key: Key, state: str, when: datetime) -> None:
 
     def settle(_: datetime) -> None:
         target = key.extras.get(SETTLES_TO)
-        live = backend.region(key.account, key.region).keys.get(key.key_id) is key
-        if target is not None and live and key.state in (KeyState.CREATING, KeyState.UPDATING):
+        if target is not None and lifecycle.is_live(backend, key) and key.state in (KeyState.CREATING, KeyState.UPDATING):
             key.state = target
         key.extras.pop(SETTLES_TO, None)
 
@@ -100,10 +99,7 @@ def replicate_key(ctx: RequestContext) -> dict[str, Any]:
         # AlreadyExistsException is documented (a replica — even one pending deletion — or
         # the primary already in that Region); AWS's text is unrecorded.
         raise AlreadyExistsException(f"Key '{target.key_arn(primary.key_id)}' already exists")
-    tags = validate_tags(params.get("Tags", []))
-    tag_limit = ctx.mock.quota("tags_per_key") if ctx.mock else 50
-    if len(tags) > tag_limit:
-        raise TagException("Too many tags")
+    tags = new_key_tags(ctx)
     policy = params.get("Policy")
     if policy is not None:
         check_policy_size(policy, ctx.mock.quota("key_policy_size") if ctx.mock else None)

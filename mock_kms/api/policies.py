@@ -5,10 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 from mock_kms.api.context import RequestContext
-from mock_kms.api.keys import check_policy_size
+from mock_kms.api.keys import check_policy_size, require_customer_managed
 from mock_kms.api.pagination import paginate
 from mock_kms.api.registry import operation
-from mock_kms.core.errors import NotFoundException, UnsupportedOperationException
+from mock_kms.core.errors import NotFoundException
 
 
 def _check_policy_name(ctx: RequestContext) -> None:
@@ -28,8 +28,7 @@ def get_key_policy(ctx: RequestContext) -> dict[str, Any]:
 def put_key_policy(ctx: RequestContext) -> dict[str, Any]:
     key = ctx.use_key(allow_alias=False)
     _check_policy_name(ctx)
-    if key.key_manager == "AWS":
-        raise UnsupportedOperationException(f"{key.arn} is an AWS managed key which is not valid for this operation.")
+    require_customer_managed(key)
     policy = ctx.params["Policy"]
     check_policy_size(policy, ctx.mock.quota("key_policy_size") if ctx.mock is not None else None)
     policy_check = ctx.backend.extras.get("check_new_key_policy")

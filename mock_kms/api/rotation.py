@@ -10,6 +10,7 @@ from datetime import timedelta
 from typing import Any
 
 from mock_kms.api.context import RequestContext
+from mock_kms.api.keys import require_customer_managed
 from mock_kms.api.pagination import paginate
 from mock_kms.api.registry import operation
 from mock_kms.core import lifecycle
@@ -21,10 +22,14 @@ DEFAULT_ROTATION_PERIOD_DAYS = 365
 CONFLICT_WINDOW = timedelta(minutes=20)
 
 
+def _origin_error(key: Key) -> UnsupportedOperationException:
+    return UnsupportedOperationException(f"{key.arn} origin is {key.origin} which is not valid for this operation.")
+
+
 def check_rotatable(key: Key) -> None:
     """Automatic rotation: symmetric encryption keys with AWS_KMS material only (§7.2)."""
     if key.origin != "AWS_KMS":
-        raise UnsupportedOperationException(f"{key.arn} origin is {key.origin} which is not valid for this operation.")
+        raise _origin_error(key)
     _check_symmetric_encryption(key)
     _check_primary(key)
 
@@ -42,17 +47,11 @@ def _check_primary(key: Key) -> None:
         raise UnsupportedOperationException(f"{key.arn} is not a multi-region primary key.")
 
 
-def _check_customer_managed(key: Key) -> None:
-    if key.key_manager == "AWS":
-        # AWS managed keys always rotate yearly; AWS's text is unrecorded.
-        raise UnsupportedOperationException(f"{key.arn} is an AWS managed key which is not valid for this operation.")
-
-
 @operation("EnableKeyRotation")
 def enable_key_rotation(ctx: RequestContext) -> dict[str, Any]:
     key = ctx.use_key(allow_alias=False)
     check_rotatable(key)
-    _check_customer_managed(key)
+    require_customer_managed(key)  # AWS managed keys always rotate yearly
     # The model bounds RotationPeriodInDays to 90–2560 (validated by the wire layer).
     period = ctx.params.get("RotationPeriodInDays", DEFAULT_ROTATION_PERIOD_DAYS)
     lifecycle.enable_rotation(ctx.backend, key, ctx.now(), period)
@@ -65,7 +64,7 @@ def enable_key_rotation(ctx: RequestContext) -> dict[str, Any]:
 def disable_key_rotation(ctx: RequestContext) -> dict[str, Any]:
     key = ctx.use_key(allow_alias=False)
     check_rotatable(key)
-    _check_customer_managed(key)
+    require_customer_managed(key)  # AWS managed keys always rotate yearly
     lifecycle.disable_rotation(key)
     return {}
 
@@ -73,8 +72,8 @@ def disable_key_rotation(ctx: RequestContext) -> dict[str, Any]:
 @operation("GetKeyRotationStatus")
 def get_key_rotation_status(ctx: RequestContext) -> dict[str, Any]:
     key = ctx.use_key(allow_alias=False)
-    if key.origin not in ("AWS_KMS", "EXTERNAL") or (key.origin == "EXTERNAL" and key.spec.is_symmetric is False):
-        raise UnsupportedOperationException(f"{key.arn} origin is {key.origin} which is not valid for this operation.")
+    if key.origin not in ("AWS_KMS", "EXTERNAL") or (key.origin == "EXTERNAL" and not key.spec.is_symmetric):
+        raise _origin_error(key)
     material = key.material
     # While pending deletion the status reads false (restored if deletion is cancelled);
     # while Disabled it is unchanged (and NextRotationDate may lie in the past: the key
@@ -99,8 +98,8 @@ def rotate_key_on_demand(ctx: RequestContext) -> dict[str, Any]:
     if not key.is_symmetric_encryption:
         raise UnsupportedOperationException("")  # recorded: empty message [LS@2025-03-08]
     if key.origin not in ("AWS_KMS", "EXTERNAL"):  # custom key stores
-        raise UnsupportedOperationException(f"{key.arn} origin is {key.origin} which is not valid for this operation.")
-    _check_customer_managed(key)
+        raise _origin_error(key)
+    require_customer_managed(key)  # AWS managed keys always rotate yearly
     _check_primary(key)
     now = ctx.now()
     material = key.material
@@ -129,7 +128,7 @@ def rotate_key_on_demand(ctx: RequestContext) -> dict[str, Any]:
 def list_key_rotations(ctx: RequestContext) -> dict[str, Any]:
     key = ctx.use_key(allow_alias=False)
     if key.origin not in ("AWS_KMS", "EXTERNAL"):
-        raise UnsupportedOperationException(f"{key.arn} origin is {key.origin} which is not valid for this operation.")
+        raise _origin_error(key)
     _check_symmetric_encryption(key)
     everything = ctx.params.get("IncludeKeyMaterial", "ROTATIONS_ONLY") == "ALL_KEY_MATERIAL"
     entries = []

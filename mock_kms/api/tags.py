@@ -26,6 +26,19 @@ def validate_tags(tags: list[dict[str, str]]) -> dict[str, str]:
     return result
 
 
+def tag_limit(ctx: RequestContext) -> int:
+    """The tags per key quota (``quotas={"tags_per_key": …}``)."""
+    return ctx.mock.quota("tags_per_key") if ctx.mock is not None else MAX_TAGS_PER_KEY
+
+
+def new_key_tags(ctx: RequestContext) -> dict[str, str]:
+    """The ``Tags`` of CreateKey / ReplicateKey: validated and within the quota."""
+    tags = validate_tags(ctx.params.get("Tags", []))
+    if len(tags) > tag_limit(ctx):
+        raise TagException("Too many tags")
+    return tags
+
+
 def apply_tags(key: Key, tags: dict[str, str], limit: int = MAX_TAGS_PER_KEY) -> None:
     if len({**key.tags, **tags}) > limit:
         raise TagException("Too many tags")
@@ -35,7 +48,7 @@ def apply_tags(key: Key, tags: dict[str, str], limit: int = MAX_TAGS_PER_KEY) ->
 @operation("TagResource")
 def tag_resource(ctx: RequestContext) -> dict[str, Any]:
     key = ctx.use_key(allow_alias=False)
-    apply_tags(key, validate_tags(ctx.params["Tags"]), ctx.mock.quota("tags_per_key") if ctx.mock else MAX_TAGS_PER_KEY)
+    apply_tags(key, validate_tags(ctx.params["Tags"]), tag_limit(ctx))
     return {}
 
 

@@ -72,7 +72,7 @@ class Backend:
         self._regions: dict[tuple[str, str], RegionBackend] = {}
         self._events: list[tuple[datetime, int, Callable[[datetime], None]]] = []
         self._event_seq = itertools.count()
-        # Hooks run when a RegionBackend is first created (e.g. AWS managed keys).
+        # Hooks and feature state (``add_hook``/``hooks``; e.g. "missing_alias_resolver").
         self.extras: dict[str, Any] = {}
 
     def region(self, account: str, region: str) -> RegionBackend:

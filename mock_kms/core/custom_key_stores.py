@@ -145,10 +145,6 @@ def _self_signed_certificate(common_name: str) -> str:
     return certificate.public_bytes(serialization.Encoding.PEM).decode("ascii")
 
 
-def _normalize_pem(text: str) -> str:
-    return "".join(text.split())
-
-
 @dataclass(eq=False)
 class CloudHsmCluster:
     """A CloudHSM cluster the test declared. Attributes may be changed at any time."""

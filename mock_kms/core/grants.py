@@ -164,18 +164,15 @@ class GrantConstraints:
             return False
         return True
 
-    def at_least_as_strict_as(self, parent: GrantConstraints | None) -> bool:
-        """May a grant with these constraints be created through a grant with ``parent``'s?
-
-        "The child grant can add pairs to an EncryptionContextSubset constraint in the parent
-        grant, but it cannot remove them. The child grant can change an EncryptionContextSubset
-        constraint to an EncryptionContextEquals constraint, but not the reverse."
-        [DG23:create-grant-overview]
-        """
-        return constraints_at_least_as_strict(self, parent)
-
 
 def constraints_at_least_as_strict(child: GrantConstraints | None, parent: GrantConstraints | None) -> bool:
+    """May a grant with ``child`` constraints be created through a grant with ``parent``'s?
+
+    "The child grant can add pairs to an EncryptionContextSubset constraint in the parent
+    grant, but it cannot remove them. The child grant can change an EncryptionContextSubset
+    constraint to an EncryptionContextEquals constraint, but not the reverse."
+    [DG23:create-grant-overview]
+    """
     if parent is None:
         return True
     if child is None:

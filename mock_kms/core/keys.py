@@ -248,10 +248,6 @@ class Key:
                 version.external = True
 
     @property
-    def enabled(self) -> bool:
-        return self.state == KeyState.ENABLED
-
-    @property
     def is_symmetric_encryption(self) -> bool:
         return self.spec.is_symmetric and self.key_usage == ENCRYPT_DECRYPT
 

@@ -96,10 +96,6 @@ class ManagedAlias:
     creation_date: datetime
 
 
-def is_managed_alias(name: str) -> bool:
-    return name.startswith(PREFIX)
-
-
 def _created(here: RegionBackend) -> dict[str, ManagedAlias]:
     return here.extras.setdefault(_EXTRAS_KEY, {})
 

@@ -32,10 +32,12 @@ import dataclasses
 from typing import TYPE_CHECKING, Any
 
 from mock_kms.core.errors import AccessDeniedException, MalformedPolicyDocumentException
+from mock_kms.core.grants import grant_allows
 from mock_kms.core.keys import default_key_policy, partition_for
 from mock_kms.iam.conditions import condition_values
 from mock_kms.iam.policy import Decision, Policy, evaluate, parse_policy
 from mock_kms.iam.policy import RequestContext as PolicyRequest
+from mock_kms.iam.principals import needs_values
 
 if TYPE_CHECKING:
     from mock_kms.api.context import RequestContext
@@ -96,12 +98,6 @@ _PARSED_LIMIT = 2048
 _DEFAULT_POLICIES: dict[tuple[str, str], str] = {}
 
 
-def _needs_values(policy: Policy) -> bool:
-    from mock_kms.iam.principals import needs_values
-
-    return needs_values(policy)
-
-
 def parsed_key_policy(text: str) -> tuple[Policy | None, bool]:
     """(policy, needs condition values) for a key policy text, parsed once per text.
 
@@ -119,7 +115,7 @@ def parsed_key_policy(text: str) -> tuple[Policy | None, bool]:
 
 
 def _remember(text: str, policy: Policy | None) -> tuple[Policy | None, bool]:
-    cached = (policy, policy is not None and _needs_values(policy))
+    cached = (policy, policy is not None and needs_values(policy))
     if len(_PARSED) >= _PARSED_LIMIT:
         _PARSED.clear()
     _PARSED[text] = cached
@@ -144,10 +140,6 @@ def _is_root(principal: Any) -> bool:
 def _grant_allows(ctx: RequestContext, action: str, key: Key) -> bool:
     operation = action[4:]
     if operation not in GRANT_OPERATIONS or not key.grants:
-        return False
-    try:
-        from mock_kms.core.grants import grant_allows
-    except ImportError:  # grants not built (yet): nothing to consult
         return False
     params = ctx.params
     if action == "kms:ReEncryptFrom":

@@ -357,15 +357,15 @@ def _date(value: Any) -> Any:
         return _utc(value)
     if isinstance(value, bool):
         return _INVALID
-    if isinstance(value, (int, float)):
-        return datetime.fromtimestamp(value, timezone.utc)
-    text = str(value).strip()
-    if re.fullmatch(r"\d+(\.\d+)?", text):
-        return datetime.fromtimestamp(float(text), timezone.utc)
     try:
+        if isinstance(value, (int, float)):
+            return datetime.fromtimestamp(value, timezone.utc)
+        text = str(value).strip()
+        if re.fullmatch(r"\d+(\.\d+)?", text):
+            return datetime.fromtimestamp(float(text), timezone.utc)
         # Python 3.10's fromisoformat does not read a "Z" suffix; the offset form it does.
         return _utc(datetime.fromisoformat(re.sub(r"[zZ]$", "+00:00", text)))
-    except ValueError:
+    except (ValueError, OverflowError, OSError):  # not a date, or epoch seconds out of range
         return _INVALID
 
 
@@ -735,7 +735,7 @@ def parse_policy(
 
     try:
         data = json.loads(document)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, RecursionError):
         raise _malformed(MSG_NOT_JSON) from None
     if not isinstance(data, dict):
         raise _malformed(MSG_NOT_OBJECT)

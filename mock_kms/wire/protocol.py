@@ -123,7 +123,7 @@ def _parse_body(body: bytes | str | None) -> Any:
                 raise ValueError("Extra data")
             return value
         return json.loads(body)
-    except (ValueError, UnicodeDecodeError, StopIteration):
+    except (ValueError, UnicodeDecodeError, StopIteration, RecursionError):  # RecursionError: nested too deep
         raise SerializationException("Start of structure or map found where not expected.") from None
 
 

@@ -57,16 +57,13 @@ _OpCheck = Callable[[dict], None]
 _validators: dict[str, _OpCheck] = {}
 _decoders: dict[str, _OpCheck | None] = {}
 
-
-_service_model = service_model
-
-# The KMS operation names of the model, for the dispatcher's "unknown operation" test.
+# The KMS operation names of the model (wire.model.operation_names(), as the dispatcher uses).
 OPERATION_NAMES: frozenset[str] = operation_names()
 
 
 def _input_shape(operation_name: str) -> Shape | None:
     try:
-        return _service_model().operation_model(operation_name).input_shape
+        return service_model().operation_model(operation_name).input_shape
     except OperationNotFoundError:
         raise UnknownOperationException(f"Unknown operation {operation_name}") from None
 
