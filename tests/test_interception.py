@@ -200,7 +200,8 @@ def test_threads_sharing_one_mock_lose_no_updates():
             try:
                 client = m.client()
                 for i in range(15):
-                    client.tag_resource(KeyId=key_id, Tags=[{"TagKey": f"t{worker}-{i}", "TagValue": "v"}]) if i < 5 else None
+                    if i < 5:
+                        client.tag_resource(KeyId=key_id, Tags=[{"TagKey": f"t{worker}-{i}", "TagValue": "v"}])
                     client.create_key(Description=f"{worker}-{i}")
                     blob = client.encrypt(KeyId=key_id, Plaintext=b"%d" % i)["CiphertextBlob"]
                     assert client.decrypt(CiphertextBlob=blob)["Plaintext"] == b"%d" % i
