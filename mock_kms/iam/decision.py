@@ -117,9 +117,7 @@ class Trace:
         text = facts.allowed() if reason is None else facts.denied(explicit_deny)
         if self.missing and verdict != "allowed":
             text += f" (condition keys missing from the request: {', '.join(self.missing)})"
-        return AccessDecision(
-            principal_arn, action, resource, verdict, tuple(self.matched), tuple(self.missing), text
-        )
+        return AccessDecision(principal_arn, action, resource, verdict, tuple(self.matched), tuple(self.missing), text)
 
 
 def identity_source(principal: Any, policy: IdentityPolicy) -> str:
@@ -165,7 +163,9 @@ class _Facts:
         key_policy = trace.key_policy
         if self.key_account != self.account:
             identity = (
-                f"{trace.identity_allow} allows {self.action}" if trace.identity_allow else "it is its account's root user"
+                f"{trace.identity_allow} allows {self.action}"
+                if trace.identity_allow
+                else "it is its account's root user"
             )
             return f"Allowed: the key policy of account {self.key_account} allows {self.arn} or its account{by}, and {identity}"
         if key_policy is not None and not key_policy.matched_account_principal_only:
@@ -192,7 +192,9 @@ class _Facts:
                     f"Denied: the key policy allows {self.arn} or its account, but no identity policy of "
                     f"{self.arn} in account {self.account} allows {self.action} (cross-account use needs both)"
                 )
-            return f"Denied: the key policy allows the account, but no identity policy of {self.arn} allows {self.action}"
+            return (
+                f"Denied: the key policy allows the account, but no identity policy of {self.arn} allows {self.action}"
+            )
         return f"Denied: the key policy does not allow {self.arn} (nor its account) to perform {self.action}" + (
             ", and no grant does" if trace.grant_operation else ""
         )
