@@ -117,11 +117,11 @@ def separation_of_duties(kms_mock: KmsMock) -> None:
     print("\nSeparation of duties: a key administrator and a key user (the tutorial's principals)")
     _, manager, user = tutorial.create_principals(kms_mock.iam)
     _say("group myKMSGroup", "members may list keys and aliases")
-    _say("users MyKeyManager, MyKeyUser", "both in myKMSGroup; MyKeyManager may also create keys")
+    _say("users MyKeyManager, MyKeyUser", "in myKMSGroup; the manager may also create keys")
     manager_kms, user_kms = manager.client("kms"), user.client("kms")
 
     key = manager_kms.create_key(Description="tutorial key", Policy=json.dumps(tutorial.KEY_POLICY))["KeyMetadata"]
-    _say("MyKeyManager: create-key", "key policy: administrators MyKeyManager, users MyKeyUser")
+    _say("MyKeyManager: create-key", "key policy: admin MyKeyManager, user MyKeyUser")
     manager_kms.enable_key_rotation(KeyId=key["KeyId"])
     manager_kms.tag_resource(KeyId=key["KeyId"], Tags=[{"TagKey": "owner", "TagValue": "MyKeyManager"}])
     _say("MyKeyManager: enable-key-rotation, tag", "ok: managing the key")
@@ -140,15 +140,21 @@ def separation_of_duties(kms_mock: KmsMock) -> None:
     _refused(user_kms.schedule_key_deletion, kms_mock, KeyId=key["KeyId"], PendingWindowInDays=7)
 
     deletion = manager_kms.schedule_key_deletion(KeyId=key["KeyId"], PendingWindowInDays=7)
-    _say("MyKeyManager: schedule-key-deletion (7 days)", f"{deletion['KeyState']} until {deletion['DeletionDate']:%Y-%m-%d}")
+    _say(
+        "MyKeyManager: schedule-key-deletion (7 days)",
+        f"{deletion['KeyState']} until {deletion['DeletionDate']:%Y-%m-%d}",
+    )
     kms_mock.clock.advance(days=7)
+    kms_mock.run_due_events()  # what the next request would do first
+    deleted = kms_mock.calls.last("DeleteKey", key=key["KeyId"])
+    assert deleted is not None, "the key outlived its deletion window"
+    _say("7 days later on the mock's clock", f"the key is deleted (DeleteKey event, {deleted.time:%Y-%m-%d})")
     try:
         user_kms.decrypt(CiphertextBlob=blob)
     except ClientError as error:
         outcome = error.response["Error"]["Code"]
     else:
-        raise AssertionError("the key outlived its deletion window")
-    _say("7 days later on the mock's clock", "the key is deleted")
+        raise AssertionError("a deleted key decrypted")
     _say("MyKeyUser: decrypt", f"{outcome}: the data is now unreadable")
     print(
         "  The tutorial's warning: deleting a KMS key is destructive. Once it is deleted, nothing\n"

@@ -83,16 +83,15 @@ class Trace:
     grant_operation: bool = False  # a grant could allow this action
     cross_account_blocked: bool = False
 
-    def policy(self, policy: Policy, request: PolicyRequest, result: EvaluationResult, source: str) -> None:
+    def _statements(self, policy: Policy, request: PolicyRequest, source: str, name: str | None = None) -> None:
         kind: SourceKind = "key policy" if policy.kind == "key" else "identity policy"
-        name = source.removeprefix("identity policy ") if source.startswith("identity policy ") else None
         for statement, _ in applicable_statements(policy, request):
             self.matched.append(MatchedStatement(source, statement.sid, statement.effect, kind, name))
         self.missing.extend(key for key in missing_condition_keys(policy, request) if key not in self.missing)
 
     def identity_policy(self, policy: IdentityPolicy, request: PolicyRequest, result: EvaluationResult) -> None:
         source = identity_source(self.principal, policy)
-        self.policy(policy.parsed, request, result, source)
+        self._statements(policy.parsed, request, source, policy.name)
         if result.decision is Decision.DENY:
             self.identity_deny = source
         elif result.decision is Decision.ALLOW and self.identity_allow is None:
@@ -101,7 +100,7 @@ class Trace:
     def key_policy_result(self, policy: Policy | None, request: PolicyRequest, result: EvaluationResult | None) -> None:
         self.key_policy = result
         if policy is not None and result is not None:
-            self.policy(policy, request, result, "key policy")
+            self._statements(policy, request, "key policy")
 
     def grant_result(self, grant: Grant | None) -> None:
         self.grant = grant
