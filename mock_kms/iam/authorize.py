@@ -22,6 +22,10 @@ acts (``ctx.use_key`` does it for the key it resolves). It returns, or raises
 Fast path: a root caller of the key's own account, with the key's default key policy,
 is allowed without building any evaluation context (this is every plain test).
 
+``decide`` runs the same evaluation with a trace and returns the decision explained
+(``iam/decision.py``): the policy simulator uses it, and a denial attaches it to the
+AccessDeniedException (``error.decision``) for the call record.
+
 ``check_new_key_policy`` (installed as the backend hook of CreateKey/PutKeyPolicy, and
 callable by ReplicateKey) validates a new key policy and applies the lockout safety check.
 """

@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, Any, Union
 from mock_kms.iam.policy import Policy, parse_policy
 
 if TYPE_CHECKING:
+    from mock_kms.iam.decision import AccessDecision
     from mock_kms.mock import KmsMock
 
 __all__ = [
@@ -552,7 +553,7 @@ class IamRegistry:
         encryption_context: Mapping[str, str] | None = None,
         grant_tokens: Iterable[str] | None = None,
         context: Mapping[str, Any] | None = None,
-    ) -> Any:
+    ) -> AccessDecision:
         """Would ``principal`` be allowed ``action`` on ``key``? Answers an AccessDecision
         (``.allowed``, ``.decision``, ``.matched_statements``, ``.missing_context_keys``,
         ``str()`` explains) without making a request or changing anything."""
