@@ -15,6 +15,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from mock_kms import mock_kms, tutorial
+from mock_kms.core.errors import NotFoundException
 
 A = "111122223333"
 B = "444455556666"
@@ -286,6 +287,11 @@ def test_principals_as_objects_or_arns_and_keys_as_ids_arns_or_aliases(kms_mock,
         iam.simulate(f"arn:aws:iam::{A}:user/nobody", "kms:Decrypt", key["KeyId"])
     with pytest.raises(ValueError, match="not a principal ARN"):
         iam.simulate("alice", "kms:Decrypt", key["KeyId"])
+    with pytest.raises(TypeError, match="not Group"):
+        iam.simulate(iam.create_group("readers"), "kms:Decrypt", key["KeyId"])
+    # A key that does not exist: the error the request would get.
+    with pytest.raises(NotFoundException, match="alias/missing is not found"):
+        iam.simulate(alice, "kms:Decrypt", "alias/missing")
 
 
 # -- the call journal ----------------------------------------------------------------------

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 from mock_kms.api.context import Caller, RequestContext
 from mock_kms.iam.authorize import decide
 from mock_kms.iam.decision import AccessDecision
-from mock_kms.iam.principals import AccountRoot, Principal, Role, RoleSession
+from mock_kms.iam.principals import Principal, Role, RoleSession
 
 if TYPE_CHECKING:
     from mock_kms.core.keys import Key
@@ -56,6 +56,9 @@ def simulate(
     too). ``key``: key ID, key ARN, alias name or alias ARN; ``None`` for account-level
     actions such as ``kms:CreateKey``. ``encryption_context`` and ``grant_tokens`` are the
     request's; ``context`` gives any other condition keys (``{"aws:SourceIp": "10.0.0.1"}``).
+
+    A key that does not exist raises the request's error (``NotFoundException``). Naming an
+    AWS managed key's alias (``alias/aws/s3``) makes that key, as any reference to it does.
     """
     if not action.startswith("kms:"):
         action = "kms:" + action
@@ -89,7 +92,7 @@ def _caller(mock: KmsMock, principal: Any) -> Caller:
         principal = _principal_for(mock, principal)
     if isinstance(principal, Role):
         principal = principal.sessions.get(Role.DEFAULT_SESSION) or _session(principal, Role.DEFAULT_SESSION)
-    if isinstance(principal, AccountRoot) or isinstance(principal, Principal):
+    if isinstance(principal, Principal):
         return Caller(principal.arn, principal.account, "", principal)
     if isinstance(principal, Caller):
         return principal
