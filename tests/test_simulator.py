@@ -227,6 +227,38 @@ def test_condition_keys_missing_from_the_context(kms_mock, iam):
     assert not iam.simulate(alice, "kms:Encrypt", key["KeyId"], context={"aws:SourceIp": "192.0.2.1"}).allowed
 
 
+def test_reencrypt_actions_read_the_source_and_destination_contexts(kms_mock, iam):
+    alice = iam.create_user("alice")
+    key = _create_key(
+        kms_mock,
+        _policy(
+            ACCOUNT_STATEMENT,
+            _key_statement(
+                "TenantA", {"AWS": alice.arn}, "kms:ReEncrypt*",
+                Condition={"StringEquals": {"kms:EncryptionContext:tenant": "a"}},
+            ),
+        ),
+    )  # fmt: skip
+    for action in ("kms:ReEncryptFrom", "kms:ReEncryptTo"):
+        assert iam.simulate(alice, action, key["Arn"], encryption_context={"tenant": "a"}).allowed
+        missing = iam.simulate(alice, action, key["Arn"])
+        assert missing.missing_context_keys == ("kms:EncryptionContext:tenant",)
+    blob = kms_mock.client().encrypt(KeyId=key["Arn"], Plaintext=b"x", EncryptionContext={"tenant": "a"})
+    moved = alice.client().re_encrypt(
+        CiphertextBlob=blob["CiphertextBlob"], SourceEncryptionContext={"tenant": "a"},
+        DestinationKeyId=key["Arn"], DestinationEncryptionContext={"tenant": "a"},
+    )  # fmt: skip
+    assert moved["KeyId"] == key["Arn"]
+    with pytest.raises(ClientError):
+        alice.client().re_encrypt(
+            CiphertextBlob=blob["CiphertextBlob"], SourceEncryptionContext={"tenant": "a"},
+            DestinationKeyId=key["Arn"], DestinationEncryptionContext={"tenant": "b"},
+        )  # fmt: skip
+    assert kms_mock.calls.last("ReEncrypt").decision == iam.simulate(
+        alice, "kms:ReEncryptTo", key["Arn"], encryption_context={"tenant": "b"}
+    )
+
+
 # -- cross-account ---------------------------------------------------------------------------
 
 
