@@ -1,6 +1,9 @@
 """The classic KMS tutorial: a key manager who can manage a key but not use it, and a key user
 who can use it but not manage it.
 
+The tutorial's identities and policies are in ``mock_kms/tutorial.py`` (``python -m mock_kms
+demo`` walks through them too):
+
 * IAM group ``myKMSGroup`` lets its members list keys and aliases.
 * ``MyKeyManager`` (in the group) may also create keys and aliases.
 * The key policy is the one the console writes: the account statement, a "key administrators"
@@ -17,73 +20,7 @@ import json
 from botocore.exceptions import ClientError
 
 from mock_kms import mock_kms
-
-ACCOUNT = "123456789012"
-MANAGER_ARN = f"arn:aws:iam::{ACCOUNT}:user/MyKeyManager"
-USER_ARN = f"arn:aws:iam::{ACCOUNT}:user/MyKeyUser"
-
-GROUP_POLICY = {
-    "Version": "2012-10-17",
-    "Statement": [{"Effect": "Allow", "Action": ["kms:ListKeys", "kms:ListAliases"], "Resource": "*"}],
-}
-KEY_MANAGER_POLICY = {
-    "Version": "2012-10-17",
-    "Statement": [
-        {"Effect": "Allow", "Action": ["kms:CreateKey", "kms:TagResource"], "Resource": "*"},
-        {"Effect": "Allow", "Action": "kms:CreateAlias", "Resource": f"arn:aws:kms:*:{ACCOUNT}:alias/tutorial-*"},
-    ],
-}
-KEY_POLICY = {
-    "Version": "2012-10-17",
-    "Id": "key-consolepolicy-3",
-    "Statement": [
-        {
-            "Sid": "Enable IAM User Permissions",
-            "Effect": "Allow",
-            "Principal": {"AWS": f"arn:aws:iam::{ACCOUNT}:root"},
-            "Action": "kms:*",
-            "Resource": "*",
-        },
-        {
-            "Sid": "Allow access for Key Administrators",
-            "Effect": "Allow",
-            "Principal": {"AWS": MANAGER_ARN},
-            "Action": [
-                "kms:Create*",
-                "kms:Describe*",
-                "kms:Enable*",
-                "kms:List*",
-                "kms:Put*",
-                "kms:Update*",
-                "kms:Revoke*",
-                "kms:Disable*",
-                "kms:Get*",
-                "kms:Delete*",
-                "kms:TagResource",
-                "kms:UntagResource",
-                "kms:ScheduleKeyDeletion",
-                "kms:CancelKeyDeletion",
-                "kms:RotateKeyOnDemand",
-            ],
-            "Resource": "*",
-        },
-        {
-            "Sid": "Allow use of the key",
-            "Effect": "Allow",
-            "Principal": {"AWS": USER_ARN},
-            "Action": ["kms:Encrypt", "kms:Decrypt", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:DescribeKey"],
-            "Resource": "*",
-        },
-        {
-            "Sid": "Allow attachment of persistent resources",
-            "Effect": "Allow",
-            "Principal": {"AWS": USER_ARN},
-            "Action": ["kms:CreateGrant", "kms:ListGrants", "kms:RevokeGrant"],
-            "Resource": "*",
-            "Condition": {"Bool": {"kms:GrantIsForAWSResource": "true"}},
-        },
-    ],
-}
+from mock_kms.tutorial import ACCOUNT, KEY_POLICY, MANAGER_ARN, create_principals
 
 
 def denied(call, *args, **kwargs) -> str:
@@ -103,9 +40,7 @@ def main() -> None:
 
 
 def tutorial(iam) -> None:
-    group = iam.create_group("myKMSGroup", policies=[GROUP_POLICY])
-    manager = iam.create_user("MyKeyManager", groups=[group], policies=[KEY_MANAGER_POLICY])
-    user = iam.create_user("MyKeyUser", groups=[group])
+    _, manager, user = create_principals(iam)  # myKMSGroup, MyKeyManager, MyKeyUser
     manager_kms = manager.client("kms")
     user_kms = user.client("kms")
 

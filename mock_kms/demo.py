@@ -1,15 +1,25 @@
 """``python -m mock_kms demo``: the classic AWS KMS tutorial, run against the mock.
 
-Every step is a real boto3 call answered in-process; the output says what happened.
+Every step is a real boto3 call answered in-process; the output says what happened. The
+second part walks through the tutorial's principals (``mock_kms/tutorial.py``): the key
+administrator manages the key but cannot use it, the key user uses it but cannot manage it,
+each denial explained, and a deletion window that runs out on the mock's clock.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import tempfile
+import textwrap
+from collections import Counter
 from pathlib import Path
+from typing import Any
 
-from mock_kms.mock import mock_kms
+from botocore.exceptions import ClientError
+
+from mock_kms import tutorial
+from mock_kms.mock import KmsMock, mock_kms
 
 
 def _say(step: str, detail: str = "") -> None:
@@ -18,7 +28,7 @@ def _say(step: str, detail: str = "") -> None:
 
 def run_demo() -> int:
     print("mock_kms demo: the AWS KMS tutorial, in-process (no network, no account)\n")
-    with mock_kms() as kms_mock:
+    with mock_kms(account=tutorial.ACCOUNT) as kms_mock:
         kms = kms_mock.client("kms")
 
         key = kms.create_key(
@@ -75,7 +85,78 @@ def run_demo() -> int:
         state = kms.describe_key(KeyId=key["KeyId"])["KeyMetadata"]["KeyState"]
         _say("cancel-key-deletion + enable-key", state)
 
-        print(f"\n{len(kms_mock.calls)} KMS calls answered in-process:")
-        for record in kms_mock.calls:
-            print(f"    {record.operation:<28} {'ok' if record.succeeded else record.error_code}")
+        separation_of_duties(kms_mock)
+
+        calls = list(kms_mock.calls)
+        denied = sum(record.error_code == "AccessDeniedException" for record in calls)
+        print(f"\n{len(calls)} KMS calls answered in-process ({denied} denied):")
+        counts = Counter(record.operation for record in calls)
+        print(textwrap.fill(", ".join(f"{name} x{count}" for name, count in counts.items()), 96,
+                            initial_indent="    ", subsequent_indent="    "))  # fmt: skip
     return 0
+
+
+def _why(text: str) -> None:
+    print(textwrap.fill(text, 96, initial_indent="      why: ", subsequent_indent="           "))
+
+
+def _refused(call: Any, kms_mock: KmsMock, **kwargs: Any) -> str:
+    """Make a call that the mock must deny; show its error code and the call record's decision."""
+    try:
+        call(**kwargs)
+    except ClientError as error:
+        record = kms_mock.calls.last()
+        assert record is not None and record.decision is not None, error
+        _why(str(record.decision))
+        return error.response["Error"]["Code"]
+    raise AssertionError(f"{call.__name__} was allowed")
+
+
+def separation_of_duties(kms_mock: KmsMock) -> None:
+    """The tutorial's principals: who may do what with a key, and the deletion warning."""
+    print("\nSeparation of duties: a key administrator and a key user (the tutorial's principals)")
+    _, manager, user = tutorial.create_principals(kms_mock.iam)
+    _say("group myKMSGroup", "members may list keys and aliases")
+    _say("users MyKeyManager, MyKeyUser", "in myKMSGroup; the manager may also create keys")
+    manager_kms, user_kms = manager.client("kms"), user.client("kms")
+
+    key = manager_kms.create_key(Description="tutorial key", Policy=json.dumps(tutorial.KEY_POLICY))["KeyMetadata"]
+    _say("MyKeyManager: create-key", "key policy: admin MyKeyManager, user MyKeyUser")
+    manager_kms.enable_key_rotation(KeyId=key["KeyId"])
+    manager_kms.tag_resource(KeyId=key["KeyId"], Tags=[{"TagKey": "owner", "TagValue": "MyKeyManager"}])
+    _say("MyKeyManager: enable-key-rotation, tag", "ok: managing the key")
+
+    secret = b"tutorial secret"
+    blob = user_kms.encrypt(KeyId=key["KeyId"], Plaintext=secret)["CiphertextBlob"]
+    assert user_kms.decrypt(CiphertextBlob=blob)["Plaintext"] == secret
+    _say("MyKeyUser: encrypt, decrypt", f"ok: {secret.decode()!r}")
+
+    _say("MyKeyManager: decrypt", "AccessDeniedException")
+    _refused(manager_kms.decrypt, kms_mock, CiphertextBlob=blob)
+
+    answer = kms_mock.iam.simulate(user, "kms:ScheduleKeyDeletion", key["KeyId"])
+    _say("simulate MyKeyUser kms:ScheduleKeyDeletion", f"{answer.decision} (kms_mock.iam.simulate, no request)")
+    _say("MyKeyUser: schedule-key-deletion", "AccessDeniedException")
+    _refused(user_kms.schedule_key_deletion, kms_mock, KeyId=key["KeyId"], PendingWindowInDays=7)
+
+    deletion = manager_kms.schedule_key_deletion(KeyId=key["KeyId"], PendingWindowInDays=7)
+    _say(
+        "MyKeyManager: schedule-key-deletion (7 days)",
+        f"{deletion['KeyState']} until {deletion['DeletionDate']:%Y-%m-%d}",
+    )
+    kms_mock.clock.advance(days=7)
+    kms_mock.run_due_events()  # what the next request would do first
+    deleted = kms_mock.calls.last("DeleteKey", key=key["KeyId"])
+    assert deleted is not None, "the key outlived its deletion window"
+    _say("7 days later on the mock's clock", f"the key is deleted (DeleteKey event, {deleted.time:%Y-%m-%d})")
+    try:
+        user_kms.decrypt(CiphertextBlob=blob)
+    except ClientError as error:
+        outcome = error.response["Error"]["Code"]
+    else:
+        raise AssertionError("a deleted key decrypted")
+    _say("MyKeyUser: decrypt", f"{outcome}: the data is now unreadable")
+    print(
+        "  The tutorial's warning: deleting a KMS key is destructive. Once it is deleted, nothing\n"
+        "  encrypted under it can be decrypted again; disable the key instead if you are unsure."
+    )

@@ -38,12 +38,14 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from mock_kms.core.ids import random_uuid
+from mock_kms.denials import notify as notify_denied
 
 if TYPE_CHECKING:
     from mock_kms.api.context import Caller
     from mock_kms.core.clock import Clock
     from mock_kms.core.errors import KMSError
     from mock_kms.core.keys import Key
+    from mock_kms.iam.decision import AccessDecision
     from mock_kms.mock import KmsMock
 
 # Request members whose values never appear in the journal's ``parameters`` (the members the
@@ -121,6 +123,8 @@ class CallRecord:
     event_type: str = field(default="AwsApiCall", repr=False)
     # Service events (``add_event``): CloudTrail's ``serviceEventDetails``.
     service_event_details: dict[str, Any] | None = field(default=None, repr=False)
+    # AccessDeniedException from the authorizer: its decision, explained (iam/decision.py).
+    decision: AccessDecision | None = field(default=None, repr=False)
     _event_id: str | None = field(default=None, repr=False)
 
     @property
@@ -289,6 +293,9 @@ class Journal:
         if error is not None:
             record.error_code = error.code
             record.error_message = error.message
+            if error.code == "AccessDeniedException":
+                record.decision = getattr(error, "decision", None)
+                notify_denied(record)
         elif record.operation in tracked_operations():
             if self.mock is not None:
                 with self.mock.backend.lock:  # key.extras is state: change it under the state's lock

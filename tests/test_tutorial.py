@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from botocore.exceptions import ClientError
 
-from mock_kms import mock_kms
+from mock_kms import mock_kms, tutorial
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "key_manager_and_user.py"
 
@@ -28,11 +28,10 @@ def test_example_main_runs(capsys):
 
 
 def test_tutorial_key_policy_is_lockout_safe_only_for_the_key_manager():
-    example = _load_example()
-    with mock_kms(account=example.ACCOUNT, region="us-east-1") as kms_mock:
+    with mock_kms(account=tutorial.ACCOUNT, region="us-east-1") as kms_mock:
         iam = kms_mock.iam
-        group = iam.create_group("myKMSGroup", policies=[example.GROUP_POLICY])
-        iam.create_user("MyKeyManager", groups=[group], policies=[example.KEY_MANAGER_POLICY])
+        group = iam.create_group("myKMSGroup", policies=[tutorial.GROUP_POLICY])
+        iam.create_user("MyKeyManager", groups=[group], policies=[tutorial.KEY_MANAGER_POLICY])
         user = iam.create_user(
             "MyKeyUser",
             groups=[group],
@@ -45,7 +44,7 @@ def test_tutorial_key_policy_is_lockout_safe_only_for_the_key_manager():
         )
         # MyKeyUser could create a key, but not with this policy: it would lock MyKeyUser out.
         with pytest.raises(ClientError) as caught:
-            user.client("kms").create_key(Policy=json.dumps(example.KEY_POLICY))
+            user.client("kms").create_key(Policy=json.dumps(tutorial.KEY_POLICY))
         assert caught.value.response["Error"] == {
             "Code": "MalformedPolicyDocumentException",
             "Message": "The new key policy will not allow you to update the key policy in the future.",

@@ -335,6 +335,19 @@ def grant_allows(
     now: datetime | None,
 ) -> bool:
     """Does a grant on ``key`` let ``caller`` perform the grant operation ``operation``?
+    (:func:`allowing_grant` says which.)"""
+    return allowing_grant(key, caller, operation, encryption_context, grant_tokens, now) is not None
+
+
+def allowing_grant(
+    key: Key,
+    caller: Any,
+    operation: str,
+    encryption_context: Mapping[str, str] | None,
+    grant_tokens: Sequence[str] | None,
+    now: datetime | None,
+) -> Grant | None:
+    """The first grant on ``key`` that lets ``caller`` perform the grant operation ``operation``.
 
     ``operation`` is a grant operation name (``Decrypt``, ``ReEncryptFrom``, ``CreateGrant``,
     ``DescribeKey``...). ``encryption_context`` is the request's context for that operation
@@ -355,8 +368,8 @@ def grant_allows(
                 continue
             if not constraints_at_least_as_strict(child.constraints, constraints):
                 continue
-        return True
-    return False
+        return grant
+    return None
 
 
 # -- grant tokens -----------------------------------------------------------------------

@@ -22,6 +22,10 @@ acts (``ctx.use_key`` does it for the key it resolves). It returns, or raises
 Fast path: a root caller of the key's own account, with the key's default key policy,
 is allowed without building any evaluation context (this is every plain test).
 
+``decide`` runs the same evaluation with a trace and returns the decision explained
+(``iam/decision.py``): the policy simulator uses it, and a denial attaches it to the
+AccessDeniedException (``error.decision``) for the call record.
+
 ``check_new_key_policy`` (installed as the backend hook of CreateKey/PutKeyPolicy, and
 callable by ReplicateKey) validates a new key policy and applies the lockout safety check.
 """
@@ -29,12 +33,14 @@ callable by ReplicateKey) validates a new key policy and applies the lockout saf
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from mock_kms.core.errors import AccessDeniedException, MalformedPolicyDocumentException
-from mock_kms.core.grants import grant_allows
+from mock_kms.core.grants import allowing_grant
 from mock_kms.core.keys import default_key_policy, partition_for
 from mock_kms.iam.conditions import condition_values
+from mock_kms.iam.decision import AccessDecision, Trace
 from mock_kms.iam.policy import Decision, Policy, evaluate, parse_policy
 from mock_kms.iam.policy import RequestContext as PolicyRequest
 from mock_kms.iam.principals import needs_values
@@ -50,6 +56,7 @@ __all__ = [
     "LOCKOUT_MESSAGE",
     "authorize",
     "check_new_key_policy",
+    "decide",
     "install",
     "would_allow",
 ]
@@ -137,8 +144,10 @@ def _is_root(principal: Any) -> bool:
     return principal is None or principal.principal_type == "Account"
 
 
-def _grant_allows(ctx: RequestContext, action: str, key: Key) -> bool:
+def _grant_allows(ctx: RequestContext, action: str, key: Key, trace: Trace | None = None) -> bool:
     operation = action[4:]
+    if trace is not None:
+        trace.grant_operation = operation in GRANT_OPERATIONS
     if operation not in GRANT_OPERATIONS or not key.grants:
         return False
     params = ctx.params
@@ -148,11 +157,24 @@ def _grant_allows(ctx: RequestContext, action: str, key: Key) -> bool:
         context = params.get("DestinationEncryptionContext")
     else:
         context = params.get("EncryptionContext")
-    return bool(grant_allows(key, ctx.caller, operation, context, params.get("GrantTokens"), ctx.now()))
+    grant = allowing_grant(key, ctx.caller, operation, context, params.get("GrantTokens"), ctx.now())
+    if trace is not None:
+        trace.grant_result(grant)
+    return grant is not None
 
 
-def _denial(ctx: RequestContext, action: str, key: Key | None, resource: str, policy_text: str | None) -> str | None:
-    """Why the request is denied (one of the reason templates), or None when allowed."""
+def _denial(
+    ctx: RequestContext,
+    action: str,
+    key: Key | None,
+    resource: str,
+    policy_text: str | None,
+    trace: Trace | None = None,
+) -> str | None:
+    """Why the request is denied (one of the reason templates), or None when allowed.
+
+    With a ``trace``, also notes what decided it (for :func:`decide`); requests pass none.
+    """
     caller = ctx.caller
     principal = caller.principal
     root = _is_root(principal)
@@ -165,15 +187,19 @@ def _denial(ctx: RequestContext, action: str, key: Key | None, resource: str, po
     if not needs:
         needs = any(policy.needs_values for policy in identity)
     values = condition_values(ctx, action, key, resource) if needs else {}
+    if trace is not None and trace.context:
+        values = {**values, **trace.context}
     aliases = principal.aliases if principal is not None else ()
     request = PolicyRequest(action, resource, caller.arn, caller.account, aliases, values)
 
     identity_allows = root
     for policy in identity:
-        decision = evaluate(policy.parsed, request).decision
-        if decision is Decision.DENY:
+        evaluated = evaluate(policy.parsed, request)
+        if trace is not None:
+            trace.identity_policy(policy, request, evaluated)
+        if evaluated.decision is Decision.DENY:
             return IDENTITY_DENY
-        if decision is Decision.ALLOW:
+        if evaluated.decision is Decision.ALLOW:
             identity_allows = True
 
     if key is None:
@@ -185,11 +211,15 @@ def _denial(ctx: RequestContext, action: str, key: Key | None, resource: str, po
         values = {name: value for name, value in values.items() if name != "kms:ResourceAliases"}
         request = PolicyRequest(action, resource, caller.arn, caller.account, aliases, values)
     result = evaluate(key_policy, request) if key_policy is not None else None
+    if trace is not None:
+        trace.key_policy_result(key_policy, request, result)
     if result is not None and result.decision is Decision.DENY:
         return RESOURCE_DENY
     key_allows = result is not None and result.decision is Decision.ALLOW
     cross_account = caller.account != key.account
     if cross_account and action not in CROSS_ACCOUNT_ACTIONS:
+        if trace is not None:
+            trace.cross_account_blocked = True
         return NO_RESOURCE_ALLOW
     if key_allows:
         if identity_allows:
@@ -197,7 +227,7 @@ def _denial(ctx: RequestContext, action: str, key: Key | None, resource: str, po
         # Same account: a statement naming the caller itself needs no identity policy.
         if not cross_account and not result.matched_account_principal_only:
             return None
-    if policy_text is None and _grant_allows(ctx, action, key):
+    if policy_text is None and _grant_allows(ctx, action, key, trace):
         return None
     return NO_IDENTITY_ALLOW if key_allows else NO_RESOURCE_ALLOW
 
@@ -225,7 +255,36 @@ def authorize(ctx: RequestContext, action: str, key: Key | None = None, resource
         return  # the root user has every identity-based permission in its own account
     reason = _denial(ctx, action, key, resource, None)
     if reason is not None:
-        raise _denied(ctx, action, resource, reason)
+        error = _denied(ctx, action, resource, reason)
+        # Decided once more, with a trace, for the call record (denials are the rare path).
+        error.decision = decide(ctx, action, key, resource)  # type: ignore[attr-defined]
+        raise error
+
+
+def decide(
+    ctx: RequestContext,
+    action: str,
+    key: Key | None = None,
+    resource: str | None = None,
+    *,
+    context: Mapping[str, Any] | None = None,
+) -> AccessDecision:
+    """The decision :func:`authorize` makes, explained: which statements and grants applied,
+    which condition keys were missing. ``context``: extra condition values (they win over
+    the request's). Changes nothing."""
+    resource = key.arn if key is not None else resource or "*"
+    caller = ctx.caller
+    trace = Trace(caller.principal, dict(context or {}))
+    reason = _denial(ctx, action, key, resource, None, trace)
+    return trace.decision(
+        reason,
+        principal_arn=caller.arn,
+        principal_account=caller.account,
+        action=action,
+        resource=resource,
+        key_account=key.account if key is not None else None,
+        explicit_deny=reason in (IDENTITY_DENY, RESOURCE_DENY),
+    )
 
 
 def would_allow(ctx: RequestContext, action: str, key: Key, policy_text: str | None = None) -> bool:

@@ -492,6 +492,7 @@ class Condition:
     if_exists: bool = False
     set_operator: SetOperator = None
     null_expect_missing: tuple[bool, ...] = ()  # Null only: True = "key must be absent"
+    written_key: str = ""  # the key as the policy writes it, for explanations
 
 
 def _request_values(raw: ConditionValue) -> tuple:
@@ -928,7 +929,7 @@ def _build_condition(
             if text is _INVALID:
                 raise _bad_condition(f"Null expects true or false for {key}")
             expect.append(text == "true")
-        return Condition(operator, key.lower(), (), None, null_expect_missing=tuple(expect))
+        return Condition(operator, key.lower(), (), None, null_expect_missing=tuple(expect), written_key=key)
 
     base, negated = _OPERATORS[base_name]
     values = []
@@ -937,7 +938,7 @@ def _build_condition(
         # JSON numbers and booleans are read like their text ({"Bool": {"k": true}} is
         # the same as "true").
         values.append(_PolicyValue(None, template) if template else _PolicyValue(base.read_policy(item)))
-    return Condition(operator, key.lower(), tuple(values), base, negated, if_exists, set_operator)
+    return Condition(operator, key.lower(), tuple(values), base, negated, if_exists, set_operator, written_key=key)
 
 
 # --------------------------------------------------------------------------------------
@@ -1030,3 +1031,44 @@ def evaluate(policy: Policy, ctx: RequestContext, *, check_principal: bool | Non
     if allowed:
         return EvaluationResult(Decision.ALLOW, not allowed_directly, allow_sid)
     return EvaluationResult(Decision.NOT_APPLICABLE)
+
+
+def applicable_statements(
+    policy: Policy, ctx: RequestContext, *, check_principal: bool | None = None
+) -> list[tuple[Statement, PrincipalMatch]]:
+    """Every statement of ``policy`` that applies to the request (the test :func:`evaluate`
+    makes), with how its principal matched. For explanations; :func:`evaluate` stays lean."""
+    if check_principal is None:
+        check_principal = policy.kind == "key"
+    found = []
+    for statement in policy.statements:
+        how = statement_applies(statement, ctx, check_principal=check_principal)
+        if how is not None:
+            found.append((statement, how))
+    return found
+
+
+def missing_condition_keys(policy: Policy, ctx: RequestContext, *, check_principal: bool | None = None) -> list[str]:
+    """Condition keys (as the policy writes them) that a statement about this request tests
+    but the request does not have: IAM's ``MissingContextValues``. Only statements whose
+    action, resource and principal match count; ``Null`` conditions test absence on purpose."""
+    if check_principal is None:
+        check_principal = policy.kind == "key"
+    missing: list[str] = []
+    for statement in policy.statements:
+        absent = [
+            condition.written_key or condition.key
+            for condition in statement.conditions
+            if condition.base is not None and not _request_values(ctx._values.get(condition.key))
+        ]
+        if not absent or not statement.effective:
+            continue
+        try:
+            if not (_matches_action(statement, ctx._action_lower) and _matches_resource(statement, ctx)):
+                continue
+        except _Unresolvable:
+            continue
+        if check_principal and principal_matches(statement, ctx) is None:
+            continue
+        missing.extend(key for key in absent if key not in missing)
+    return missing

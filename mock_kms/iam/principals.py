@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, Any, Union
 from mock_kms.iam.policy import Policy, parse_policy
 
 if TYPE_CHECKING:
+    from mock_kms.iam.decision import AccessDecision
     from mock_kms.mock import KmsMock
 
 __all__ = [
@@ -541,6 +542,27 @@ class IamRegistry:
     def empty(self) -> bool:
         """No identities registered (every request is made as a root user)."""
         return not (self._users or self._roles)
+
+    # -- the policy simulator (iam/simulate.py) ---------------------------------------
+    def simulate(
+        self,
+        principal: Any,
+        action: str,
+        key: str | None = None,
+        *,
+        encryption_context: Mapping[str, str] | None = None,
+        grant_tokens: Iterable[str] | None = None,
+        context: Mapping[str, Any] | None = None,
+    ) -> AccessDecision:
+        """Would ``principal`` be allowed ``action`` on ``key``? Answers an AccessDecision
+        (``.allowed``, ``.decision``, ``.matched_statements``, ``.missing_context_keys``,
+        ``str()`` explains) without making a request or changing anything."""
+        from mock_kms.iam.simulate import simulate
+
+        return simulate(
+            self._mock, principal, action, key, encryption_context=encryption_context,
+            grant_tokens=list(grant_tokens) if grant_tokens is not None else None, context=context,
+        )  # fmt: skip
 
     # -- key policy validation --------------------------------------------------------
     def knows_account(self, account: str) -> bool:
