@@ -42,7 +42,7 @@ import weakref
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, overload
 
 from mock_kms.core.ids import random_uuid
 
@@ -405,7 +405,13 @@ class Journal:
     def __len__(self) -> int:
         return len(self._records)
 
-    def __getitem__(self, index):
+    @overload
+    def __getitem__(self, index: int) -> CallRecord: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> list[CallRecord]: ...
+
+    def __getitem__(self, index: int | slice) -> CallRecord | list[CallRecord]:
         return self._records[index]
 
     def __repr__(self) -> str:
