@@ -524,3 +524,12 @@ def test_key_policy_texts(env):
         "MalformedPolicyDocumentException",
         "",
     )
+
+
+def test_another_accounts_key_named_by_arn(env):
+    key = env.key()  # default key policy: this account only
+    outsider = env.mock.iam.root("222222222222").client("kms", region_name=REGION)
+    assert answer(outsider.encrypt, KeyId=key["Arn"], Plaintext=b"x") == (
+        "AccessDeniedException",
+        f"User: arn:aws:iam::222222222222:root is not authorized to perform: kms:Encrypt on this resource {UNREACHABLE}",
+    )

@@ -156,8 +156,9 @@ def test_cross_account_use_needs_the_key_policy(east, other):
     assert error(excinfo) == (
         "AccessDeniedException",
         (
-            f"User: arn:aws:iam::{OTHER}:root is not authorized to perform: kms:Encrypt on resource: {arn} "
-            "because no resource-based policy allows the kms:Encrypt action"
+            f"User: arn:aws:iam::{OTHER}:root is not authorized to perform: kms:Encrypt on this resource "
+            "because the resource does not exist in this Region, no resource-based policies allow access, "
+            "or a resource-based policy explicitly denies access"
         ),
     )
 
@@ -212,7 +213,7 @@ def test_cross_account_use_by_arn_for_the_operations_aws_allows(east, other):
         with pytest.raises(ClientError) as excinfo:
             call()
         assert error(excinfo)[0] == "AccessDeniedException", operation
-        assert f"to perform: {operation} on resource: {arn}" in error(excinfo)[1]
+        assert f"to perform: {operation} on this resource because" in error(excinfo)[1]
     assert east.describe_key(KeyId=key_id)["KeyMetadata"]["KeyState"] == "Enabled"
 
 
