@@ -15,7 +15,8 @@ Filters (keyword arguments of ``filter``, ``count``, ``last`` and the ``assert_*
   also matches calls made by any session of that role (``arn:aws:sts::…:assumed-role/Name/…``).
   A principal object with an ``arn`` attribute works too.
 * ``encryption_context`` — equal to the request's (source) encryption context (``{}`` = none).
-* ``params`` (or ``parameters``) — a dict that must be a subset of the request parameters.
+* ``params`` (or ``parameters``) — a dict that must be a subset of the request parameters (as
+  journaled: a secret member's value is ``"<redacted>"``).
 * any other :class:`CallRecord` attribute (``region``, ``account``, ``error_code``, ``succeeded``,
   ``key_arn``, ``request_id``, ``injected``, …) — equal to the value.
 

@@ -341,3 +341,16 @@ def test_records_of_a_deleted_key_keep_its_arn_and_no_key(kms_mock):
     assert kms_mock.calls.count("Encrypt", key=key["Arn"]) == 1
     assert f"key_arn='{key['Arn']}'" in repr(record)
     assert record.cloudtrail_event()["resources"][0]["ARN"] == key["Arn"]
+
+
+def test_filters_work_on_the_redacted_parameters(kms_mock):
+    kms = kms_mock.client("kms")
+    key_id = kms.create_key()["KeyMetadata"]["KeyId"]
+    kms.encrypt(KeyId=key_id, Plaintext=b"secret", EncryptionContext={"tenant": "a"})
+    calls = kms_mock.calls
+    assert calls.count("Encrypt", params={"KeyId": key_id, "Plaintext": "<redacted>"}) == 1
+    assert calls.count("Encrypt", params={"Plaintext": b"secret"}) == 0  # the plaintext is not kept
+    calls.assert_called_once("Encrypt", key=key_id, encryption_context={"tenant": "a"})
+    # GetKeyLastUsage still answers from the journal.
+    usage = kms_mock.backend.find_key(kms_mock.backend.region(kms_mock.account, kms_mock.region), key_id).extras
+    assert usage["last_usage"]["Operation"] == "Encrypt"
