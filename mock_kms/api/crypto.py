@@ -26,6 +26,7 @@ from mock_kms.core.errors import (
 from mock_kms.core.keys import Key, KeyMaterial
 from mock_kms.core.specs import DATA_KEY_SPEC_BYTES, ENCRYPT_DECRYPT
 from mock_kms.core.states import check_state
+from mock_kms.iam.authorize import CROSS_ACCOUNT_UNREACHABLE
 
 SYMMETRIC_DEFAULT = "SYMMETRIC_DEFAULT"
 
@@ -154,10 +155,7 @@ INCORRECT_KEY_MESSAGE = "The key ID in the request does not identify a CMK that 
 # AccessDeniedException for a ciphertext whose key the caller cannot reach (Decrypt without
 # KeyId): the key is in another Region or account, or was deleted [kms_spec.md §5.2, AWS's
 # current text]; the same for ReEncrypt without SourceKeyId (kms:ReEncryptFrom) is inferred.
-_UNREACHABLE = (
-    "because the resource does not exist in this Region, no resource-based policies allow access, "
-    "or a resource-based policy explicitly denies access"
-)
+_UNREACHABLE = CROSS_ACCOUNT_UNREACHABLE
 
 
 def _ciphertext_denied(ctx: RequestContext, action: str, reason: str) -> AccessDeniedException:

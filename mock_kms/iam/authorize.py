@@ -93,7 +93,8 @@ CROSS_ACCOUNT_UNREACHABLE = (
 
 
 def _denied(ctx: RequestContext, action: str, resource: str, reason: str) -> AccessDeniedException:
-    if reason in (NO_RESOURCE_ALLOW, RESOURCE_DENY) and resource.split(":", 5)[4:5] != [ctx.caller.account]:
+    # A resource-based reason means the resource is a key ARN (arn:aws:kms:<region>:<account>:key/…).
+    if reason in (NO_RESOURCE_ALLOW, RESOURCE_DENY) and resource.split(":")[4] != ctx.caller.account:
         return AccessDeniedException(
             f"User: {ctx.caller.arn} is not authorized to perform: {action} on this resource {CROSS_ACCOUNT_UNREACHABLE}"
         )
