@@ -28,7 +28,8 @@ def main() -> None:
             ireland.decrypt(CiphertextBlob=blob)
             raise AssertionError("a single-Region key's ciphertext decrypted in another Region")
         except ClientError as error:
-            assert error.response["Error"]["Code"] == "InvalidCiphertextException"
+            assert error.response["Error"]["Code"] == "AccessDeniedException"
+            assert "because the resource does not exist in this Region" in error.response["Error"]["Message"]
 
         # A multi-Region key and its replica.
         key = virginia.create_key(MultiRegion=True, Description="orders")["KeyMetadata"]

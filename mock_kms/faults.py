@@ -29,7 +29,7 @@ import random
 import re
 import threading
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from mock_kms.core import errors
 from mock_kms.core.errors import KMSError
@@ -38,6 +38,7 @@ from mock_kms.rate_limits import MESSAGE as THROTTLING_MESSAGE  # recorded AWS t
 
 if TYPE_CHECKING:
     from mock_kms.core.keys import Key
+    from mock_kms.iam.principals import Principal, Role
     from mock_kms.mock import KmsMock
 
 ANY_OPERATION = "*"
@@ -86,7 +87,7 @@ class Fault:
     times: int | None = None
     probability: float | None = None
     key: str | None = None
-    principal: Any = None
+    principal: str | Principal | Role | None = None
     fired: int = 0
     cancelled: bool = False
     _random: random.Random = field(default_factory=random.Random, repr=False)
@@ -183,7 +184,7 @@ def inject_error(
     probability: float | None = None,
     seed: int | None = None,
     key: str | None = None,
-    principal: Any = None,
+    principal: str | Principal | Role | None = None,
     status: int | None = None,
 ) -> Fault:
     _validate(operation, times, probability)
@@ -212,7 +213,7 @@ def inject_latency(
     probability: float | None = None,
     seed: int | None = None,
     key: str | None = None,
-    principal: Any = None,
+    principal: str | Principal | Role | None = None,
 ) -> Fault:
     _validate(operation, times, probability)
     if seconds < 0:

@@ -15,11 +15,18 @@ Filters (keyword arguments of ``filter``, ``count``, ``last`` and the ``assert_*
   also matches calls made by any session of that role (``arn:aws:sts::…:assumed-role/Name/…``).
   A principal object with an ``arn`` attribute works too.
 * ``encryption_context`` — equal to the request's (source) encryption context (``{}`` = none).
-* ``params`` (or ``parameters``) — a dict that must be a subset of the request parameters.
+* ``params`` (or ``parameters``) — a dict that must be a subset of the request parameters (as
+  journaled: a secret member's value is ``"<redacted>"``).
 * any other :class:`CallRecord` attribute (``region``, ``account``, ``error_code``, ``succeeded``,
   ``key_arn``, ``request_id``, ``injected``, …) — equal to the value.
 
 Any filter value may also be a callable, used as a predicate on the record's value.
+
+A record keeps no secret: ``params`` holds the request parameters with every member the KMS model
+marks sensitive (``Plaintext``, ``Message``, ``KeyStorePassword``, ``XksProxyAuthenticationCredential``)
+and the wrapped ``EncryptedKeyMaterial`` replaced by ``"<redacted>"`` (CloudTrail never logs them
+either), and nothing of the response. The key a record names is held weakly: the journal never keeps a
+key's material alive, and ``dataclasses.asdict(record)`` copies no key.
 
 The journal also keeps each key's *last usage* (what ``GetKeyLastUsage`` answers): when a
 cryptographic operation succeeds, its time, operation, CloudTrail event ID and request ID are
@@ -32,10 +39,11 @@ import functools
 import re
 import threading
 import time as _time
+import weakref
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, overload
 
 from mock_kms.core.ids import random_uuid
 from mock_kms.denials import notify as notify_denied
@@ -48,8 +56,8 @@ if TYPE_CHECKING:
     from mock_kms.iam.decision import AccessDecision
     from mock_kms.mock import KmsMock
 
-# Request members whose values never appear in the journal's ``parameters`` (the members the
-# KMS model marks sensitive, plus wrapped key material).
+# Request members whose values never appear in the journal (the members the KMS model marks
+# sensitive, at any depth, plus wrapped key material); ``secret_members()`` reads the model.
 SECRET_MEMBERS = frozenset(
     {"Plaintext", "Message", "KeyStorePassword", "XksProxyAuthenticationCredential", "EncryptedKeyMaterial"}
 )
@@ -78,8 +86,46 @@ def tracked_operations() -> frozenset[str]:
         return frozenset(_FALLBACK_TRACKED)
 
 
+@functools.cache
+def secret_members() -> frozenset[str]:
+    """The top-level request members of any operation that are, or hold, a sensitive shape."""
+    try:
+        from mock_kms.wire.model import service_model
+
+        model = service_model()
+        found = set(SECRET_MEMBERS)
+        for name in model.operation_names:
+            shape = model.operation_model(name).input_shape
+            if shape is not None:
+                found.update(member for member, value in shape.members.items() if _holds_sensitive(value, set()))
+        return frozenset(found)
+    except Exception:  # a botocore without the model's ``sensitive`` traits: the known members
+        return SECRET_MEMBERS
+
+
+def _holds_sensitive(shape: Any, seen: set[str]) -> bool:
+    if shape.metadata.get("sensitive"):
+        return True
+    if shape.name in seen:
+        return False
+    seen.add(shape.name)
+    kind = shape.type_name
+    if kind == "structure":
+        return any(_holds_sensitive(member, seen) for member in shape.members.values())
+    if kind == "list":
+        return _holds_sensitive(shape.member, seen)
+    if kind == "map":
+        return _holds_sensitive(shape.key, seen) or _holds_sensitive(shape.value, seen)
+    return False
+
+
 def redact(params: dict[str, Any]) -> dict[str, Any]:
-    return {name: REDACTED if name in SECRET_MEMBERS else value for name, value in params.items()}
+    """``params`` with every secret member's value replaced by ``"<redacted>"``; ``params``
+    itself when it holds none (most requests: no copy on the per-call path)."""
+    secrets = secret_members()
+    if secrets.isdisjoint(params):
+        return params
+    return {name: REDACTED if name in secrets else value for name, value in params.items()}
 
 
 _ROLE_ARN = re.compile(r"^arn:([\w-]+):iam::(\d{12}):role/(?:.*/)?([^/]+)$")
@@ -110,13 +156,13 @@ class CallRecord:
     account: str
     caller_arn: str
     request_id: str
+    # The request parameters, secrets redacted (see ``redact``): never a plaintext or a password.
     params: dict[str, Any] = field(default_factory=dict, repr=False)
-    key: Key | None = field(default=None, repr=False)
+    # The key the request acted on (set with ``record.key = key``), shown by ``repr``.
+    key_arn: str | None = None
     error_code: str | None = None
     error_message: str | None = None
     access_key_id: str = field(default="", repr=False)
-    # Other keys the request used (ReEncrypt's destination), noted before the handler ran.
-    related_keys: list[Key] = field(default_factory=list, repr=False)
     # Set by fault injection: the error was injected, and the simulated latency (seconds).
     injected: bool = False
     latency: float = field(default=0.0, repr=False)
@@ -126,20 +172,45 @@ class CallRecord:
     # AccessDeniedException from the authorizer: its decision, explained (iam/decision.py).
     decision: AccessDecision | None = field(default=None, repr=False)
     _event_id: str | None = field(default=None, repr=False)
+    # Weak references: a record never keeps a key (and its material) alive.
+    _key: weakref.ref[Key] | None = field(default=None, init=False, repr=False)
+    # Other keys the request used (ReEncrypt's destination), noted before the handler ran.
+    _related: list[tuple[str, weakref.ref[Key]]] = field(default_factory=list, init=False, repr=False)
 
     @property
-    def key_arn(self) -> str | None:
-        return self.key.arn if self.key is not None else None
+    def key(self) -> Key | None:
+        """The key the request acted on, while it exists (``key_arn`` stays)."""
+        return self._key() if self._key is not None else None
+
+    @key.setter
+    def key(self, key: Key | None) -> None:
+        self._key = weakref.ref(key) if key is not None else None
+        self.key_arn = key.arn if key is not None else None
 
     @property
     def key_id(self) -> str | None:
-        return self.key.key_id if self.key is not None else None
+        return self.key_arn.rsplit("/", 1)[-1] if self.key_arn is not None else None
+
+    @property
+    def related_keys(self) -> list[Key]:
+        """Other keys the request used (ReEncrypt's destination), while they exist."""
+        return [key for _, ref in self._related if (key := ref()) is not None]
+
+    def add_related_key(self, key: Key) -> None:
+        self._related.append((key.arn, weakref.ref(key)))
 
     @property
     def keys(self) -> list[Key]:
         """Every key the request used: the first resolved, then ReEncrypt's destination."""
-        found = [] if self.key is None else [self.key]
-        return found + [key for key in self.related_keys if key is not self.key]
+        key = self.key
+        found = [] if key is None else [key]
+        return found + [other for other in self.related_keys if other is not key]
+
+    @property
+    def key_arns(self) -> list[str]:
+        """The ARNs of every key the request used (kept after the keys are deleted)."""
+        found = [] if self.key_arn is None else [self.key_arn]
+        return found + [arn for arn, _ in self._related if arn not in found]
 
     @property
     def event_id(self) -> str:
@@ -150,8 +221,8 @@ class CallRecord:
 
     @property
     def parameters(self) -> dict[str, Any]:
-        """The request parameters with plaintext and secrets redacted."""
-        return redact(self.params)
+        """The request parameters with plaintext and secrets redacted (a copy of ``params``)."""
+        return dict(self.params)
 
     @property
     def encryption_context(self) -> dict[str, str] | None:
@@ -185,7 +256,9 @@ class CallRecord:
             "requestID": self.request_id,
             "eventID": self.event_id,
             "readOnly": self.operation.startswith(("Describe", "Get", "List")),
-            "resources": [{"accountId": key.account, "type": "AWS::KMS::Key", "ARN": key.arn} for key in self.keys],
+            "resources": [
+                {"accountId": arn.split(":", 5)[4], "type": "AWS::KMS::Key", "ARN": arn} for arn in self.key_arns
+            ],
             "eventType": self.event_type,
             "managementEvent": True,
             "recipientAccountId": self.account,
@@ -214,10 +287,10 @@ _ALIASES = {"caller": "caller_arn", "parameters": "params"}
 
 def _match_key(record: CallRecord, wanted: Any, journal: Journal) -> bool:
     wanted = getattr(wanted, "arn", wanted)  # a Key object
-    keys = record.keys
-    for key in keys:
-        if wanted in (key.key_id, key.arn):
+    for arn in record.key_arns:
+        if wanted == arn or wanted == arn.rsplit("/", 1)[-1]:
             return True
+    keys = record.keys
     if any(record.params.get(name) == wanted for name in KEY_MEMBERS):
         return True
     if keys and isinstance(wanted, str) and ("alias/" in wanted) and journal.mock is not None:
@@ -321,7 +394,8 @@ class Journal:
         Such events are observed by the next request, after it was journaled; the event is
         placed before the records made later than ``when`` so the journal stays in time order.
         """
-        record = CallRecord(when, operation, region, account, "kms.amazonaws.com", "", key=key)
+        record = CallRecord(when, operation, region, account, "kms.amazonaws.com", "")
+        record.key = key
         record.event_type = "AwsServiceEvent"
         record.service_event_details = details or {}
         with self._lock:
@@ -339,7 +413,13 @@ class Journal:
     def __len__(self) -> int:
         return len(self._records)
 
-    def __getitem__(self, index):
+    @overload
+    def __getitem__(self, index: int) -> CallRecord: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> list[CallRecord]: ...
+
+    def __getitem__(self, index: int | slice) -> CallRecord | list[CallRecord]:
         return self._records[index]
 
     def __repr__(self) -> str:
@@ -452,7 +532,8 @@ def _note_usage(record: CallRecord) -> None:
         "KmsRequestId": record.request_id,
     }
     # record.keys builds two lists; most requests use one key and no related keys.
-    keys = record.keys if record.related_keys else (() if record.key is None else (record.key,))
+    key = record.key
+    keys = record.keys if record._related else (() if key is None else (key,))
     for key in keys:
         previous = key.extras.get(LAST_USAGE)
         if previous is None or previous["Timestamp"] <= record.time:
@@ -483,4 +564,4 @@ def note_related_keys(mock: KmsMock, operation: str, record: CallRecord) -> None
     if isinstance(destination, str):
         key = resolve_key(mock, record.account, record.region, destination)
         if key is not None:  # else the handler answers the error
-            record.related_keys.append(key)
+            record.add_related_key(key)

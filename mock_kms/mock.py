@@ -8,7 +8,8 @@ import os
 import threading
 import unittest
 from collections.abc import Callable
-from typing import Any, TypeVar
+from datetime import timedelta
+from typing import TYPE_CHECKING, Any, TypeVar, overload
 
 from mock_kms import interception
 from mock_kms.api.context import Caller
@@ -16,6 +17,11 @@ from mock_kms.core.backend import Backend
 from mock_kms.core.clock import Clock
 from mock_kms.core.errors import UnrecognizedClientException
 from mock_kms.journal import CallRecord, Journal
+
+if TYPE_CHECKING:
+    from mock_kms.core.custom_key_stores import CustomKeyStoreRegistry
+    from mock_kms.faults import Fault
+    from mock_kms.iam.principals import IamRegistry, Principal, Role
 
 DEFAULT_ACCOUNT = "123456789012"
 # Throwaway credentials the mock supplies while active when none are configured.
@@ -45,11 +51,33 @@ class KmsMock:
 
     While active, every KMS request botocore (or ``requests``) makes in this process is
     answered from the in-memory backend; nothing reaches the network.
+
+    Options (keyword arguments of ``mock_kms(...)`` and ``KmsMock(...)``):
+
+    * ``region`` — the default region (``kms_mock.client()``, the credentials' region); default
+      ``AWS_DEFAULT_REGION`` / ``AWS_REGION``, else ``us-east-1``.
+    * ``account`` — the account of callers without a registered principal (default ``123456789012``).
+    * ``quotas`` — resource quotas to change, by name (``DEFAULT_QUOTAS``: ``keys_per_region``, …).
+    * ``strict_credentials`` — reject access keys no principal was registered for
+      (``UnrecognizedClientException``) instead of calling as the account's root user.
+    * ``intercept_requests`` — also answer KMS requests made with ``requests`` (default True).
+    * ``state`` — a state file (``save()``) to load on every start.
+    * ``seed`` — a seed file (JSON or TOML) to load on every start.
+    * ``rate_limits`` — request-rate quotas: True for AWS's, or ``{bucket: requests per second
+      or None}`` overrides (``mock_kms/rate_limits.py``); default off.
+    * ``multi_region_delay`` — mock time (a ``timedelta`` or seconds) a new replica stays
+      ``Creating`` and an UpdatePrimaryRegion's keys stay ``Updating``; default 0: until the next
+      request. Also settable later as ``kms_mock.multi_region_delay``.
     """
 
+    clock: Clock
+    backend: Backend
+    journal: Journal
+    # The mock's IAM: users, roles, groups, identity policies (mock_kms/iam/principals.py).
+    iam: IamRegistry
     # Declare the CloudHSM clusters and XKS proxies behind custom key stores
     # (``add_cloudhsm_cluster``, ``add_xks_proxy``): core/custom_key_stores.py. Set on reset.
-    custom_key_stores: Any
+    custom_key_stores: CustomKeyStoreRegistry
 
     def __init__(
         self,
@@ -62,6 +90,7 @@ class KmsMock:
         state: str | os.PathLike[str] | None = None,
         seed: str | os.PathLike[str] | None = None,
         rate_limits: bool | dict[str, float | None] = False,
+        multi_region_delay: timedelta | float = 0,
     ) -> None:
         unknown = set(quotas or ()) - set(DEFAULT_QUOTAS)
         if unknown:
@@ -78,6 +107,9 @@ class KmsMock:
         self.intercept_requests = intercept_requests
         self.state_path = state
         self.seed_path = seed
+        self.multi_region_delay = (
+            multi_region_delay if isinstance(multi_region_delay, timedelta) else timedelta(seconds=multi_region_delay)
+        )
         self._active = False
         self._lock = threading.Lock()
         self._saved_env: dict[str, str | None] = {}
@@ -235,6 +267,7 @@ class KmsMock:
             state=self.state_path,
             seed=self.seed_path,
             rate_limits=self._rate_limits_option,
+            multi_region_delay=self.multi_region_delay,
         )
 
     def __call__(self, target: F) -> F:
@@ -296,18 +329,45 @@ class KmsMock:
         load_seed(self, path)
 
     # -- fault injection (mock_kms/faults.py) -----------------------------------------
-    def inject_error(self, operation: str, code: str, message: str | None = None, **options: Any) -> Any:
+    def inject_error(
+        self,
+        operation: str,
+        code: str,
+        message: str | None = None,
+        *,
+        times: int | None = None,
+        probability: float | None = None,
+        seed: int | None = None,
+        key: str | None = None,
+        principal: str | Principal | Role | None = None,
+        status: int | None = None,
+    ) -> Fault:
         """Answer ``operation`` ("*" = any) with AWS error ``code``; options: times, probability,
         seed, key, principal, status. Returns the Fault (``.fired``, ``.remaining``, ``.cancel()``)."""
         from mock_kms.faults import inject_error
 
-        return inject_error(self, operation, code, message, **options)
+        return inject_error(
+            self, operation, code, message, times=times, probability=probability, seed=seed, key=key,
+            principal=principal, status=status,
+        )  # fmt: skip
 
-    def inject_latency(self, operation: str, seconds: float, **options: Any) -> Any:
+    def inject_latency(
+        self,
+        operation: str,
+        seconds: float,
+        *,
+        times: int | None = None,
+        probability: float | None = None,
+        seed: int | None = None,
+        key: str | None = None,
+        principal: str | Principal | Role | None = None,
+    ) -> Fault:
         """Delay the answers to ``operation`` ("*" = any) by ``seconds``; same options as inject_error."""
         from mock_kms.faults import inject_latency
 
-        return inject_latency(self, operation, seconds, **options)
+        return inject_latency(
+            self, operation, seconds, times=times, probability=probability, seed=seed, key=key, principal=principal
+        )
 
     def clear_faults(self) -> None:
         from mock_kms.faults import injector
@@ -315,7 +375,7 @@ class KmsMock:
         injector(self).clear()
 
     @property
-    def faults(self) -> list[Any]:
+    def faults(self) -> list[Fault]:
         """The injected faults, in the order they are checked."""
         from mock_kms.faults import injector
 
@@ -410,8 +470,32 @@ def _register_features() -> None:
 _register_features()
 
 
-def mock_kms(func: F | None = None, **options: Any) -> Any:
-    """``@mock_kms``, ``@mock_kms(...)``, ``with mock_kms() as m``, ``m = mock_kms(); m.start()``."""
+@overload
+def mock_kms(func: F, /) -> F: ...
+
+
+@overload
+def mock_kms(
+    func: None = None,
+    /,
+    *,
+    region: str | None = None,
+    account: str = DEFAULT_ACCOUNT,
+    quotas: dict[str, int] | None = None,
+    strict_credentials: bool = False,
+    intercept_requests: bool = True,
+    state: str | os.PathLike[str] | None = None,
+    seed: str | os.PathLike[str] | None = None,
+    rate_limits: bool | dict[str, float | None] = False,
+    multi_region_delay: timedelta | float = 0,
+) -> KmsMock: ...
+
+
+def mock_kms(func: F | None = None, /, **options: Any) -> F | KmsMock:
+    """``@mock_kms``, ``@mock_kms(...)``, ``with mock_kms() as m``, ``m = mock_kms(); m.start()``.
+
+    The options are :class:`KmsMock`'s keyword arguments (documented there).
+    """
     mock = KmsMock(**options)
     if func is not None:
         return mock(func)

@@ -132,16 +132,31 @@ def test_data_protected_under_a_deleted_key_is_inaccessible(kms, kms_mock, key):
 
     kms.schedule_key_deletion(KeyId=key["KeyId"], PendingWindowInDays=7)
     kms_mock.clock.advance(days=8)
-    # ...afterwards nothing decrypts the wrapped data key or the ciphertext, with or without KeyId.
-    for call in (
-        lambda: kms.decrypt(CiphertextBlob=wrapped, EncryptionContext={"app": "x"}),
-        lambda: kms.decrypt(CiphertextBlob=wrapped, EncryptionContext={"app": "x"}, KeyId=key["Arn"]),
-        lambda: kms.decrypt(CiphertextBlob=direct),
-        lambda: kms.re_encrypt(CiphertextBlob=direct, DestinationKeyId=kms.create_key()["KeyMetadata"]["KeyId"]),
+    # ...afterwards nothing decrypts the wrapped data key or the ciphertext, with or without KeyId:
+    # naming the key is NotFoundException; without KeyId AWS answers AccessDeniedException for the
+    # ciphertext's unreachable key (kms_spec.md §5.2).
+    with pytest.raises(ClientError) as excinfo:
+        kms.decrypt(CiphertextBlob=wrapped, EncryptionContext={"app": "x"}, KeyId=key["Arn"])
+    assert error_of(excinfo) == not_found(key["Arn"])
+    unreachable = (
+        "because the resource does not exist in this Region, no resource-based policies allow access, "
+        "or a resource-based policy explicitly denies access"
+    )
+    for action, call in (
+        ("kms:Decrypt", lambda: kms.decrypt(CiphertextBlob=wrapped, EncryptionContext={"app": "x"})),
+        ("kms:Decrypt", lambda: kms.decrypt(CiphertextBlob=direct)),
+        (
+            "kms:ReEncryptFrom",
+            lambda: kms.re_encrypt(CiphertextBlob=direct, DestinationKeyId=kms.create_key()["KeyMetadata"]["KeyId"]),
+        ),
     ):
         with pytest.raises(ClientError) as excinfo:
             call()
-        assert error_of(excinfo) == not_found(key["Arn"])
+        assert error_of(excinfo) == (
+            "AccessDeniedException",
+            f"User: arn:aws:iam::123456789012:root is not authorized to perform: {action} "
+            f"on the resource associated with this ciphertext {unreachable}",
+        )
     # The key's material went with it: the mock holds no key object for it any more.
     assert key["KeyId"] not in kms_mock.backend.region("123456789012", kms_mock.region).keys
 

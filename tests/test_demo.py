@@ -66,7 +66,7 @@ def test_the_demo_walks_through_the_tutorials_principals(capsys):
     )
     scheduled = _step(tutorial, "MyKeyManager: schedule-key-deletion (7 days)").rsplit(" ", 1)[1]
     assert _step(tutorial, "7 days later on the mock's clock") == f"the key is deleted (DeleteKey event, {scheduled})"
-    assert _step(tutorial, "MyKeyUser: decrypt") == "NotFoundException: the data is now unreadable"
+    assert _step(tutorial, "MyKeyUser: decrypt") == "AccessDeniedException: the data is now unreadable"
     assert "  The tutorial's warning: deleting a KMS key is destructive. Once it is deleted, nothing" in tutorial
 
 

@@ -716,13 +716,23 @@ def access_denied(who, action: str, key_arn: str) -> tuple[str, str]:
     )
 
 
+def ciphertext_access_denied(who, action: str) -> tuple[str, str]:
+    """Decrypt without KeyId: AWS names "the resource associated with this ciphertext" (kms_spec.md §5.2)."""
+    return (
+        "AccessDeniedException",
+        f"User: {who.arn} is not authorized to perform: {action} on the resource associated with this ciphertext"
+        f" because no identity-based policy allows the {action} action",
+    )
+
+
 def test_grant_allows_exactly_its_operations_on_its_key(kms, key, alice):
     other_key = kms.create_key()["KeyMetadata"]
     client = alice.client("kms")
     assert fails(client.encrypt, KeyId=key["KeyId"], Plaintext=b"x") == access_denied(alice, "kms:Encrypt", key["Arn"])
     grant(kms, key["KeyId"], grantee=alice.arn, operations=["Encrypt"])
     blob = client.encrypt(KeyId=key["KeyId"], Plaintext=b"x")["CiphertextBlob"]
-    assert fails(client.decrypt, CiphertextBlob=blob) == access_denied(alice, "kms:Decrypt", key["Arn"])
+    assert fails(client.decrypt, CiphertextBlob=blob) == ciphertext_access_denied(alice, "kms:Decrypt")
+    assert fails(client.decrypt, CiphertextBlob=blob, KeyId=key["KeyId"]) == access_denied(alice, "kms:Decrypt", key["Arn"])
     assert fails(client.describe_key, KeyId=key["KeyId"]) == access_denied(alice, "kms:DescribeKey", key["Arn"])
     assert fails(client.generate_data_key, KeyId=key["KeyId"], KeySpec="AES_256") == access_denied(
         alice, "kms:GenerateDataKey", key["Arn"]
@@ -796,7 +806,7 @@ def test_encryption_context_equals_constraint(kms, key, alice):
         "InvalidCiphertextException"
     )
     assert fails(client.decrypt, CiphertextBlob=blob_more, EncryptionContext={"Department": "IT", "Purpose": "Test"}) == (
-        access_denied(alice, "kms:Decrypt", key["Arn"])
+        ciphertext_access_denied(alice, "kms:Decrypt")
     )
     assert fails(client.decrypt, CiphertextBlob=blob, EncryptionContext={"Department": "it"})[0] == "AccessDeniedException"
     assert fails(client.decrypt, CiphertextBlob=blob)[0] == "AccessDeniedException"

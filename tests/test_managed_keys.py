@@ -197,13 +197,14 @@ def test_another_accounts_aws_managed_key_is_neither_created_nor_usable(kms_mock
     # Not created by another account's use: it does not exist yet.
     assert error(excinfo) == ("NotFoundException", f"Alias {alias_arn} is not found.")
     assert kms.list_keys()["Keys"] == []
-    arn = kms.describe_key(KeyId="alias/aws/s3")["KeyMetadata"]["Arn"]
+    kms.describe_key(KeyId="alias/aws/s3")
     with pytest.raises(ClientError) as excinfo:
         other.describe_key(KeyId=alias_arn)
     assert error(excinfo) == (
         "AccessDeniedException",
         (
-            f"User: arn:aws:iam::111122223333:root is not authorized to perform: kms:DescribeKey on resource: {arn} "
-            "because no resource-based policy allows the kms:DescribeKey action"
+            "User: arn:aws:iam::111122223333:root is not authorized to perform: kms:DescribeKey on this resource "
+            "because the resource does not exist in this Region, no resource-based policies allow access, "
+            "or a resource-based policy explicitly denies access"
         ),
     )

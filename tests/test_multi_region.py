@@ -112,7 +112,7 @@ def test_primary_lists_replicas_in_creation_order(clients, mrk):
 
 
 def test_replica_is_creating_until_the_delay_has_passed(kms_mock, clients, mrk):
-    kms_mock.backend.extras["multi_region_delay"] = timedelta(seconds=30)
+    kms_mock.multi_region_delay = timedelta(seconds=30)
     clients[PRIMARY].replicate_key(KeyId=mrk, ReplicaRegion=SECOND)
     assert clients[SECOND].describe_key(KeyId=mrk)["KeyMetadata"]["KeyState"] == "Creating"
     with pytest.raises(ClientError) as excinfo:
@@ -120,6 +120,29 @@ def test_replica_is_creating_until_the_delay_has_passed(kms_mock, clients, mrk):
     assert error(excinfo) == ("KMSInvalidStateException", f"{arn(SECOND, mrk)} is creating.")
     kms_mock.clock.advance(seconds=31)
     assert clients[SECOND].describe_key(KeyId=mrk)["KeyMetadata"]["KeyState"] == "Enabled"
+
+
+@pytest.mark.parametrize("delay", [timedelta(seconds=30), 30, 30.0])
+def test_multi_region_delay_is_a_keyword_of_mock_kms(delay):
+    from mock_kms import mock_kms
+
+    @mock_kms(multi_region_delay=delay)  # a decorator: each call gets a fresh mock with the option
+    def scenario() -> None:
+        primary, second = (boto3_client(region) for region in (PRIMARY, SECOND))
+        key_id = primary.create_key(MultiRegion=True)["KeyMetadata"]["KeyId"]
+        primary.replicate_key(KeyId=key_id, ReplicaRegion=SECOND)
+        assert second.describe_key(KeyId=key_id)["KeyMetadata"]["KeyState"] == "Creating"
+
+    scenario()
+    with mock_kms(multi_region_delay=delay) as kms_mock:
+        assert kms_mock.multi_region_delay == timedelta(seconds=30)
+        assert "multi_region_delay" not in kms_mock.backend.extras
+
+
+def boto3_client(region: str):
+    import boto3
+
+    return boto3.client("kms", region_name=region)
 
 
 def test_replica_has_its_own_policy_tags_and_description(clients, mrk):
@@ -358,7 +381,7 @@ def test_update_primary_region_swaps_primary_and_replica(clients, mrk):
 
 def test_update_primary_region_keys_are_updating_for_a_moment(kms_mock, clients, mrk):
     replicate(clients, mrk)
-    kms_mock.backend.extras["multi_region_delay"] = timedelta(seconds=10)
+    kms_mock.multi_region_delay = timedelta(seconds=10)
     clients[PRIMARY].update_primary_region(KeyId=mrk, PrimaryRegion=SECOND)
     assert clients[PRIMARY].describe_key(KeyId=mrk)["KeyMetadata"]["KeyState"] == "Updating"
     assert clients[SECOND].describe_key(KeyId=mrk)["KeyMetadata"]["KeyState"] == "Updating"
@@ -485,7 +508,7 @@ def test_primary_without_replicas_is_deleted_normally(clients, mrk):
 
 
 def test_a_replica_saved_while_creating_settles_after_loading(kms_mock, clients, mrk, tmp_path):
-    kms_mock.backend.extras["multi_region_delay"] = timedelta(hours=1)
+    kms_mock.multi_region_delay = timedelta(hours=1)
     clients[PRIMARY].replicate_key(KeyId=mrk, ReplicaRegion=SECOND)
     path = tmp_path / "state.json"
     kms_mock.save(path)
@@ -497,7 +520,7 @@ def test_switching_the_primary_back_while_updating_restores_the_original_states(
     replicate(clients, mrk)
     clients[SECOND].disable_key(KeyId=mrk)
     clients[SECOND].enable_key(KeyId=mrk)
-    kms_mock.backend.extras["multi_region_delay"] = timedelta(seconds=10)
+    kms_mock.multi_region_delay = timedelta(seconds=10)
     clients[PRIMARY].update_primary_region(KeyId=mrk, PrimaryRegion=SECOND)
     clients[SECOND].update_primary_region(KeyId=mrk, PrimaryRegion=PRIMARY)  # allowed while Updating
     kms_mock.clock.advance(seconds=11)

@@ -331,7 +331,10 @@ def test_ciphertext_from_another_region_fails(kms_mock, key):
     blob = kms_mock.client().encrypt(KeyId=key["KeyId"], Plaintext=b"x")["CiphertextBlob"]
     with pytest.raises(ClientError) as e:
         kms_mock.client("kms", region_name="eu-west-1").decrypt(CiphertextBlob=blob)
-    assert error_of(e) == ("InvalidCiphertextException", "")
+    # AWS: the key "does not exist in this Region" (kms_spec.md §5.2), not InvalidCiphertextException.
+    code, message = error_of(e)
+    assert code == "AccessDeniedException"
+    assert "on the resource associated with this ciphertext because the resource does not exist in this Region" in message
 
 
 def test_plaintext_limit(kms, key):

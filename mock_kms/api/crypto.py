@@ -15,17 +15,18 @@ from mock_kms.api.registry import operation
 from mock_kms.core import ciphertext
 from mock_kms.core.crypto import rsa_decrypt, rsa_encrypt, rsa_max_plaintext_length
 from mock_kms.core.errors import (
+    AccessDeniedException,
     CustomKeyStoreNotFoundException,
     IncorrectKeyException,
     InvalidCiphertextException,
     InvalidKeyUsageException,
-    NotFoundException,
     NotImplementedByMockException,
     ValidationException,
 )
 from mock_kms.core.keys import Key, KeyMaterial
 from mock_kms.core.specs import DATA_KEY_SPEC_BYTES, ENCRYPT_DECRYPT
 from mock_kms.core.states import check_state
+from mock_kms.iam.authorize import CROSS_ACCOUNT_UNREACHABLE
 
 SYMMETRIC_DEFAULT = "SYMMETRIC_DEFAULT"
 
@@ -96,15 +97,18 @@ def open_ciphertext(
     parsed = None
     if named is not None:
         key = ctx.find_key(named)
+        ctx.authorize(action, key)
     else:
         if ignore_ciphertext:
             raise ValidationException(f"{key_param} is required when DryRunModifiers includes IGNORE_CIPHERTEXT.")
         if blob is None:
             raise ValidationException("CiphertextBlob is required.")
         parsed = ciphertext.parse(blob)
-        key = _key_for_ciphertext(ctx, parsed)
-    ctx.authorize(action, key)
+        key = _key_for_ciphertext(ctx, parsed, action)
+        _authorize_for_ciphertext(ctx, action, key)
     check_state(key, ctx.operation)
+    if named is not None and blob is not None and not ignore_ciphertext:
+        parsed = _check_named_key(key, blob)
     check_encryption(key, context, algorithm, ctx.operation)
     if ignore_ciphertext:
         return key, b"", None
@@ -118,7 +122,7 @@ def open_ciphertext(
     if parsed is None:
         parsed = ciphertext.parse(blob)
         if parsed.key_id != key.key_id:
-            raise IncorrectKeyException("The key ID in the request does not identify a CMK that can perform this operation.")
+            raise IncorrectKeyException(INCORRECT_KEY_MESSAGE)
     material = key.material.find(parsed.material_id)
     # Imported material that was deleted or expired in this region cannot decrypt.
     if material is None or not material.available_in(key.region):
@@ -126,21 +130,73 @@ def open_ciphertext(
     return key, ciphertext.open_sealed(parsed, material.secret, context), material
 
 
-def _key_for_ciphertext(ctx: RequestContext, parsed: ciphertext.ParsedCiphertext) -> Key:
+def _check_named_key(key: Key, blob: bytes) -> ciphertext.ParsedCiphertext | None:
+    """The ciphertext's header when it parses; IncorrectKeyException when it names another key.
+
+    AWS checks that the named key made the ciphertext before it checks the key's usage: a
+    ciphertext of key A decrypted with KeyId = HMAC key B is IncorrectKeyException (recorded
+    for Decrypt and ReEncrypt, aws_errors.json). The same for any other key that is not an
+    asymmetric encryption key is inferred. An RSA/SM2 ciphertext has no header to compare;
+    a blob that does not parse is answered after the usage check, as before.
+    """
+    if key.key_usage == ENCRYPT_DECRYPT and not key.spec.is_symmetric:
+        return None
+    try:
+        parsed = ciphertext.parse(blob)
+    except InvalidCiphertextException:
+        return None
+    if parsed.key_id != key.key_id:
+        raise IncorrectKeyException(INCORRECT_KEY_MESSAGE)
+    return parsed
+
+
+# [kms_spec.md §5.2, recorded]
+INCORRECT_KEY_MESSAGE = "The key ID in the request does not identify a CMK that can perform this operation."
+# AccessDeniedException for a ciphertext whose key the caller cannot reach (Decrypt without
+# KeyId): the key is in another Region or account, or was deleted [kms_spec.md §5.2, AWS's
+# current text]; the same for ReEncrypt without SourceKeyId (kms:ReEncryptFrom) is inferred.
+_UNREACHABLE = CROSS_ACCOUNT_UNREACHABLE
+
+
+def _ciphertext_denied(ctx: RequestContext, action: str, reason: str) -> AccessDeniedException:
+    return AccessDeniedException(
+        f"User: {ctx.caller.arn} is not authorized to perform: {action} "
+        f"on the resource associated with this ciphertext {reason}"
+    )
+
+
+def _key_for_ciphertext(ctx: RequestContext, parsed: ciphertext.ParsedCiphertext, action: str) -> Key:
     """The key a symmetric ciphertext names. Foreign-region ciphertext only opens under a
-    multi-Region replica of its key; anything else is InvalidCiphertextException, as in AWS."""
-    region = parsed.region
-    if region != ctx.region and not parsed.key_id.startswith("mrk-"):
-        raise InvalidCiphertextException("")
-    owner = ctx.backend.region(parsed.account, ctx.region)
-    key = owner.keys.get(parsed.key_id)
+    multi-Region replica of its key; a key the caller cannot reach is AccessDeniedException."""
+    key = None
+    if parsed.region == ctx.region or parsed.key_id.startswith("mrk-"):
+        key = ctx.backend.region(parsed.account, ctx.region).keys.get(parsed.key_id)
     if key is None:
-        if region != ctx.region:
-            raise InvalidCiphertextException("")
-        raise NotFoundException(f"Key '{owner.key_arn(parsed.key_id)}' does not exist")
+        raise _ciphertext_denied(ctx, action, _UNREACHABLE)
     if ctx.key is None:
         ctx.key = key
     return key
+
+
+def _authorize_for_ciphertext(ctx: RequestContext, action: str, key: Key) -> None:
+    """Authorize with the key found in the ciphertext; a denial names "the resource associated
+    with this ciphertext", not the key. AWS's text is recorded for "no identity-based policy
+    allows" (the key exists, the caller lacks permission) and for the unreachable key, which
+    also covers a key policy that does not allow or that denies (another account's key
+    included). An explicit deny in an identity policy keeps IAM's usual clause (inferred)."""
+    try:
+        ctx.authorize(action, key)
+    except AccessDeniedException as denied:
+        message = denied.message
+        if "no identity-based policy allows" in message:
+            reason = f"because no identity-based policy allows the {action} action"
+        elif "explicit deny in an identity-based policy" in message:
+            reason = "with an explicit deny in an identity-based policy"
+        else:
+            reason = _UNREACHABLE
+        error = _ciphertext_denied(ctx, action, reason)
+        error.decision = getattr(denied, "decision", None)  # type: ignore[attr-defined]  # the same decision, explained
+        raise error from None
 
 
 @operation("Encrypt")

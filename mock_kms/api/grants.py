@@ -177,6 +177,9 @@ def create_grant(ctx: RequestContext) -> dict[str, Any]:
     if not operations:
         # A grant that allows nothing; AWS's answer is unrecorded.
         raise ValidationException("The grant must allow at least one grant operation.")
+    if operations == ["CreateGrant"]:
+        # [kms_spec.md §5.3, ansible/ansible#31960]
+        raise ValidationException("Grants must not contain only the CreateGrant operation.")
     allowed = operations_for_key(key)
     for op in operations:
         if op not in allowed:

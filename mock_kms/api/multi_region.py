@@ -8,10 +8,9 @@ Transient states, a documented choice of the mock: a new replica is ``Creating``
 ReplicateKey response and becomes ``Enabled`` (``PendingImport`` for imported key material)
 on the **next request** to the mock — any operation, any Region; likewise both keys of an
 UpdatePrimaryRegion are ``Updating`` until the next request. To keep them in the transient
-state for a while of mock time instead (to test code that waits for ``Enabled``), set
-``kms_mock.backend.extras["multi_region_delay"] = timedelta(seconds=…)`` after the mock
-started; the transition then happens on the first request once the mock clock has moved
-that far.
+state for a while of mock time instead (to test code that waits for ``Enabled``), pass
+``mock_kms(multi_region_delay=timedelta(seconds=…))`` (or set ``kms_mock.multi_region_delay``);
+the transition then happens on the first request once the mock clock has moved that far.
 """
 
 from __future__ import annotations
@@ -34,7 +33,6 @@ from mock_kms.core.keys import Key, KeyState, default_key_policy, partition_for
 from mock_kms.core.managed_keys import customer_key_count
 from mock_kms.core.states import check_state
 
-DELAY_EXTRA = "multi_region_delay"
 SETTLES_TO = "multi_region_settles_to"  # Key.extras: the state a Creating/Updating key moves to
 
 
@@ -50,7 +48,7 @@ def _require_primary(key: Key) -> None:
 
 
 def _transition_time(ctx: RequestContext) -> datetime:
-    delay = ctx.backend.extras.get(DELAY_EXTRA) or timedelta(0)
+    delay = ctx.mock.multi_region_delay if ctx.mock is not None else timedelta(0)
     return ctx.now() + delay
 
 

@@ -91,7 +91,20 @@ IDENTITY_DENY = "with an explicit deny in an identity-based policy"
 RESOURCE_DENY = "with an explicit deny in a resource-based policy"
 
 
+# Another account's key that the key policy does not open to the caller (or denies): AWS names
+# "this resource" [kms_spec.md §5.2, another account's key named by ARN, 2025–2026 reports].
+CROSS_ACCOUNT_UNREACHABLE = (
+    "because the resource does not exist in this Region, no resource-based policies allow access, "
+    "or a resource-based policy explicitly denies access"
+)
+
+
 def _denied(ctx: RequestContext, action: str, resource: str, reason: str) -> AccessDeniedException:
+    # A resource-based reason means the resource is a key ARN (arn:aws:kms:<region>:<account>:key/…).
+    if reason in (NO_RESOURCE_ALLOW, RESOURCE_DENY) and resource.split(":")[4] != ctx.caller.account:
+        return AccessDeniedException(
+            f"User: {ctx.caller.arn} is not authorized to perform: {action} on this resource {CROSS_ACCOUNT_UNREACHABLE}"
+        )
     return AccessDeniedException(
         f"User: {ctx.caller.arn} is not authorized to perform: {action} on resource: {resource} "
         + reason.format(action=action)

@@ -73,6 +73,11 @@ MSG_OVERLY_PERMISSIVE = (
 )
 # IAM's text for a Principal in an identity policy (CreatePolicy / PutUserPolicy).
 MSG_IDENTITY_WITH_PRINCIPAL = "Policy document should not specify a principal."
+# A key policy that is not JSON: AWS answers with an empty message [kms_spec.md §5.3,
+# aws-sdk-ruby#1784]. Identity policies (IAM, not KMS) keep a readable text (a guess).
+MSG_KEY_POLICY_NOT_JSON = ""
+# [kms_spec.md §5.3, terraform-aws-eks#2163]
+MSG_NO_PRINCIPAL = "Policy contains a statement with no principal."
 # Guesses: AWS's texts for these cases are not recorded anywhere we could find.
 MSG_NOT_JSON = "The policy document is not valid JSON."
 MSG_NOT_OBJECT = "The policy document must be a JSON object."
@@ -737,7 +742,7 @@ def parse_policy(
     try:
         data = json.loads(document)
     except (TypeError, ValueError, RecursionError):
-        raise _malformed(MSG_NOT_JSON) from None
+        raise _malformed(MSG_KEY_POLICY_NOT_JSON if kind == "key" else MSG_NOT_JSON) from None
     if not isinstance(data, dict):
         raise _malformed(MSG_NOT_OBJECT)
     unknown = set(data) - _TOP_LEVEL
@@ -805,7 +810,7 @@ def _parse_statement(
         principal, principal_negated = None, False
     else:
         if principal_part is None:
-            raise _malformed("Policy contains a statement with no Principal.")  # guess
+            raise _malformed(MSG_NO_PRINCIPAL)
         principal = _parse_principal(principal_part[0], principal_exists)
         principal_negated = principal_part[1]
 

@@ -21,6 +21,7 @@ from mock_kms.core.errors import (
     UnknownOperationException,
 )
 from mock_kms.core.ids import random_uuid
+from mock_kms.journal import redact
 from mock_kms.wire.model import operation_names
 from mock_kms.wire.validate import compiled
 
@@ -167,7 +168,7 @@ def handle_request(
             plan = _plans[operation] = compiled(operation)
         if plan[0] is not None:
             plan[0](params)
-        record.params = params
+        record.params = redact(params)  # the journal keeps no plaintext or secret
         plan[1](params)
         handler = HANDLERS.get(operation)
         if handler is None:

@@ -237,6 +237,26 @@ _TYPE_TESTS: dict[str, tuple[type, Callable[[Any], bool]]] = {
 }
 
 
+# The order AWS lists an enum's values in "Member must satisfy enum value set: [...]", where a
+# real answer was recorded (aws_errors.json; neither alphabetical nor the model's order).
+# Values the model added since the recording follow in the model's order (a guess).
+_RECORDED_ENUM_ORDER: dict[str, tuple[str, ...]] = {
+    "MacAlgorithmSpec": ("HMAC_SHA_384", "HMAC_SHA_256", "HMAC_SHA_224", "HMAC_SHA_512"),
+    "KeySpec": (
+        "RSA_2048", "ECC_NIST_P384", "ECC_NIST_P256", "ECC_NIST_P521", "HMAC_384", "RSA_3072",
+        "ECC_SECG_P256K1", "RSA_4096", "SYMMETRIC_DEFAULT", "HMAC_256", "HMAC_224", "HMAC_512",
+    ),
+    "KeyUsageType": ("ENCRYPT_DECRYPT", "SIGN_VERIFY", "GENERATE_VERIFY_MAC"),
+    "KeyAgreementAlgorithmSpec": ("ECDH",),
+}  # fmt: skip
+
+
+def enum_order(shape_name: str, values: list[str]) -> list[str]:
+    """An enum's values in AWS's recorded order where known, else in the model's order."""
+    recorded = [value for value in _RECORDED_ENUM_ORDER.get(shape_name, ()) if value in values]
+    return recorded + [value for value in values if value not in recorded]
+
+
 class _Scalar:
     """Precomputed constraints of a string/integer/blob/boolean/timestamp shape."""
 
@@ -259,7 +279,7 @@ class _Scalar:
                 self.regex = re.compile(self.pattern, re.ASCII)
             except re.error:  # a Java-only construct: skip the pattern rather than fail
                 self.regex = None
-        self.enum: list[str] = list(getattr(shape, "enum", None) or [])
+        self.enum: list[str] = enum_order(shape.name, list(getattr(shape, "enum", None) or []))
         self.enum_set = frozenset(self.enum)
         self.sensitive = sensitive or bool(meta.get("sensitive"))
         self.ok = self._fast_predicate()
