@@ -78,4 +78,4 @@ def test_the_demo_is_short_and_fits_a_terminal(capsys):
     ]
     assert max(len(line) for line in tutorial) <= 100
     summary = next(line for line in lines if line.endswith("denied):"))
-    assert re.fullmatch(r"\d+ KMS calls answered in-process \(2 denied\):", summary)
+    assert re.fullmatch(r"\d+ KMS calls answered in-process \(3 denied\):", summary)
