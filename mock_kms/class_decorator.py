@@ -20,6 +20,7 @@ if TYPE_CHECKING:
 
 _MOCK = "_mock_kms_test_mock"  # the instance attribute holding the test's mock
 _WRAPPED = "_mock_kms_wrapped"
+_NOTHING = object()
 # (setup, teardown) pairs: pytest's, then nose-style (added only when the class has one of the two).
 _PAIRS = (("setup_method", "teardown_method"), ("setup", "teardown"))
 
@@ -52,8 +53,11 @@ def _call(hook: Callable[..., Any] | None, instance: Any, method: Any) -> None:
     """Call a setup/teardown hook with pytest's optional ``method`` argument, as pytest does."""
     if hook is None:
         return
-    takes_method = hook.__code__.co_argcount > 1
-    hook(instance, method) if takes_method else hook(instance)
+    code = getattr(hook, "__code__", None)
+    if code is not None and code.co_argcount > 1:
+        hook(instance, method)
+    else:
+        hook(instance)
 
 
 def _setup(hook: Callable[..., Any] | None, fresh: Callable[[], KmsMock]) -> Callable[..., None]:
@@ -106,7 +110,10 @@ def _in_test_mock(func: Callable[..., Any], fresh: Callable[[], KmsMock]) -> Cal
 
 
 def _in_fresh_mock(func: Callable[..., Any], fresh: Callable[[], KmsMock]) -> Callable[..., Any]:
-    """A class or static method: in the active mock if any, else in a fresh mock of its own."""
+    """A class or static method: in the active mock if any, else in a fresh mock of its own.
+
+    The first parameter is explicit: pytest calls ``setup_class``'s function with ``cls`` only if
+    its code takes a positional argument."""
     from mock_kms.interception import active_mock
 
     if inspect.iscoroutinefunction(func):
@@ -120,14 +127,25 @@ def _in_fresh_mock(func: Callable[..., Any], fresh: Callable[[], KmsMock]) -> Ca
 
         return _mark(async_function)
 
+    takes_first = func.__code__.co_argcount > 0
+
     @functools.wraps(func)
-    def function(*args: Any, **kwargs: Any) -> Any:
+    def function(first: Any = _NOTHING, *args: Any, **kwargs: Any) -> Any:
+        if first is not _NOTHING:
+            args = (first, *args)
         if active_mock() is not None:
             return func(*args, **kwargs)
         with fresh():
             return func(*args, **kwargs)
 
-    return _mark(function)
+    @functools.wraps(func)
+    def no_argument(**kwargs: Any) -> Any:
+        if active_mock() is not None:
+            return func(**kwargs)
+        with fresh():
+            return func(**kwargs)
+
+    return _mark(function if takes_first else no_argument)
 
 
 def _mark(wrapper: Any, hook: Callable[..., Any] | None = None) -> Any:
