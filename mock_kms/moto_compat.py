@@ -102,21 +102,23 @@ class _Switch:
         self.mock: KmsMock | None = None
         self.holders = 0
         self.fresh = True  # moto's state was reset since the mock last ran
+        self.moto_activations = 0
         self.installed: list[tuple[Any, str, Any]] = []
 
-    def acquire(self, fresh: bool = False) -> KmsMock:
+    def acquire(self, *, by_moto: bool) -> KmsMock:
         with self.lock:
             if self.mock is None:
                 from mock_kms.mock import KmsMock
 
                 self.mock = KmsMock()
             if not self.mock.active:
-                if fresh or self.fresh:
+                if self.fresh:
                     self.mock.start()
                 else:
-                    self.mock._resume()  # moto kept its data (class decorator, remove_data=False)
+                    self.mock._resume()  # moto kept its data (class decorator: remove_data=False)
                 self.fresh = False
             self.holders += 1
+            self.moto_activations += by_moto
             return self.mock
 
     def release(self) -> None:
@@ -144,7 +146,7 @@ def _install_switch(models: Any) -> None:
 
     def _enable_patching(self: Any, reset: bool = True) -> None:
         enable(self, reset=reset)  # a reset calls BackendDict.reset: marks the state fresh
-        _switch.acquire()
+        _switch.acquire(by_moto=True)
 
     def _disable_patching(self: Any, remove_data: bool) -> None:
         _switch.release()
@@ -184,13 +186,20 @@ def switch_enabled() -> bool:
 def hold_switch_mock() -> Iterator[KmsMock]:
     """The switch's mock, active for the block: the ``kms_mock`` fixture while the switch is on.
 
-    Started fresh unless moto's ``mock_aws`` is already active (then it is the one moto runs with).
+    The same mock moto runs with, with the state moto's state goes with (kept after a class's
+    ``setup_method``, fresh after a reset). When no moto activation came during the block, the next
+    activation starts fresh, as a test of its own.
     """
-    mock = _switch.acquire(fresh=True)
+    with _switch.lock:
+        started_here, moto_activations = _switch.mock is None or not _switch.mock.active, _switch.moto_activations
+        mock = _switch.acquire(by_moto=False)
     try:
         yield mock
     finally:
-        _switch.release()
+        with _switch.lock:
+            _switch.release()
+            if started_here and _switch.moto_activations == moto_activations:
+                _switch.fresh = True
 
 
 # -- the end-of-run list: which failures are KMS errors -------------------------------------
