@@ -24,7 +24,7 @@ def unreachable_kms(monkeypatch):
     monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
 
 
-SUITE = '''
+SUITE = """
 import asyncio
 
 import boto3
@@ -97,7 +97,7 @@ class TestWithoutSetup:
 
     def test_fixture_method_is_mocked(self, key_id):
         assert [key["KeyId"] for key in kms().list_keys()["Keys"]] == [key_id]
-'''
+"""
 
 
 def test_setup_test_and_teardown_share_one_fresh_mock_and_nothing_escapes(pytester, unreachable_kms):
@@ -166,6 +166,8 @@ def test_unittest_testcase_keeps_setup_test_teardown_in_one_mock():
             seen.append([key["KeyId"] for key in boto3.client("kms", region_name="us-east-1").list_keys()["Keys"]])
             seen.append(self.key_id)
 
-    result = unittest.TextTestRunner(stream=open("/dev/null", "w")).run(unittest.defaultTestLoader.loadTestsFromTestCase(Case))
+    result = unittest.TextTestRunner(stream=open("/dev/null", "w")).run(
+        unittest.defaultTestLoader.loadTestsFromTestCase(Case)
+    )
     assert result.wasSuccessful()
     assert seen == [[seen[1]], seen[1]]

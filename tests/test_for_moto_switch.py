@@ -10,7 +10,7 @@ pytest.importorskip("moto", reason="moto is not installed: pip install -e '.[tes
 
 pytest_plugins = ["pytester"]
 
-CONFTEST = '''
+CONFTEST = """
 import os
 
 import pytest
@@ -28,10 +28,10 @@ def aws_credentials():
 def aws(aws_credentials):
     with mock_aws():
         yield
-'''
+"""
 
 # A suite as written for moto: it passes under moto as it is.
-SUITE = '''
+SUITE = """
 import boto3
 import requests
 from moto import mock_aws
@@ -87,10 +87,10 @@ def test_verify_returns_false():
     key_id = kms().create_key(KeySpec="ECC_NIST_P256", KeyUsage="SIGN_VERIFY")["KeyMetadata"]["KeyId"]
     result = kms().verify(KeyId=key_id, Message=b"m", Signature=b"not a signature", SigningAlgorithm="ECDSA_SHA_256")
     assert result["SignatureValid"] is False
-'''
+"""
 
 # Tests a team adds once the switch is on: the journal of the mock moto runs with.
-JOURNAL = '''
+JOURNAL = """
 import boto3
 from moto import mock_aws
 
@@ -127,7 +127,7 @@ class TestJournal:
     def test_setup_key_is_in_the_mock(self, kms_mock):
         assert [call.operation for call in kms_mock.calls] == ["CreateKey"]
         assert kms_mock.client().describe_key(KeyId=self.key_id)["KeyMetadata"]["Enabled"]
-'''
+"""
 
 
 @pytest.fixture
