@@ -4,6 +4,8 @@ whenever moto's state is fresh, and the end of the run lists the tests that fail
 
 from __future__ import annotations
 
+import sys
+
 import pytest
 
 pytest.importorskip("moto", reason="moto is not installed: pip install -e '.[test]'")
@@ -12,6 +14,8 @@ pytest_plugins = ["pytester"]
 
 CONFTEST = """
 import os
+
+import sys
 
 import pytest
 from moto import mock_aws
@@ -217,3 +221,24 @@ def test_end_of_run_list_under_xdist(suite):
     assert "mock_kms: tests that failed with a KMS error" in out
     assert "test_suite.py::test_placeholder_policy: MalformedPolicyDocumentException:" in out
     assert "test_suite.py::test_verify_returns_false: KMSInvalidSignatureException:" in out
+
+
+def test_another_runner_turns_the_switch_on_with_one_call(pytester):
+    """unittest: ``enable_switch()`` in the test package's ``__init__.py``, the tests unedited."""
+    package = pytester.mkpydir("orders_tests")
+    (package / "__init__.py").write_text("from mock_kms.moto_compat import enable_switch\n\nenable_switch()\n")
+    (package / "test_orders.py").write_text(
+        "import unittest\n\nimport boto3\nfrom moto import mock_aws\n\n\n"
+        "@mock_aws\nclass TestOrders(unittest.TestCase):\n"
+        "    def setUp(self):\n"
+        "        self.kms = boto3.client('kms', region_name='us-east-1')\n"
+        "        self.key_id = self.kms.create_key()['KeyMetadata']['KeyId']\n\n"
+        "    def test_sees_the_setup_key(self):\n"
+        "        self.assertEqual([k['KeyId'] for k in self.kms.list_keys()['Keys']], [self.key_id])\n\n"
+        "    def test_placeholder_policy(self):\n"
+        "        self.kms.create_key(Policy='my policy')\n"
+    )
+    result = pytester.run(sys.executable, "-m", "unittest", "discover", "-s", "orders_tests", "-t", ".")
+    assert "Ran 2 tests" in result.stderr.str()
+    assert "FAILED (errors=1)" in result.stderr.str()
+    assert "MalformedPolicyDocumentException" in result.stderr.str()
