@@ -69,6 +69,16 @@ def test_moto_reset_api_resets_kms_too(aws):
     assert kms().list_keys()["Keys"] == []
 
 
+def test_start_and_stop(aws_credentials):
+    aws = mock_aws()
+    aws.start()
+    try:
+        key_id = kms().create_key()["KeyMetadata"]["KeyId"]
+        assert [key["KeyId"] for key in kms().list_keys()["Keys"]] == [key_id]
+    finally:
+        aws.stop()
+
+
 @mock_aws
 class TestWithSetup:
     def setup_method(self, method):
@@ -149,7 +159,7 @@ def run(pytester, *args):
 
 
 def check_switched(result) -> None:
-    result.assert_outcomes(passed=6, failed=2)
+    result.assert_outcomes(passed=7, failed=2)
     result.stdout.fnmatch_lines(
         [
             "*= mock_kms: tests that failed with a KMS error =*",
@@ -162,7 +172,7 @@ def check_switched(result) -> None:
 
 def test_the_suite_passes_under_moto(suite):
     result = run(suite)
-    result.assert_outcomes(passed=8)
+    result.assert_outcomes(passed=9)
     assert "mock_kms: tests that failed" not in result.stdout.str()
 
 
@@ -216,7 +226,7 @@ def test_switch_is_undone_at_the_end_of_the_run(pytester, monkeypatch):
 
 def test_end_of_run_list_under_xdist(suite):
     result = run(suite, "--mock-kms-for-moto", "-n", "2")
-    result.assert_outcomes(passed=6, failed=2)
+    result.assert_outcomes(passed=7, failed=2)
     out = result.stdout.str()
     assert "mock_kms: tests that failed with a KMS error" in out
     assert "test_suite.py::test_placeholder_policy: MalformedPolicyDocumentException:" in out

@@ -182,6 +182,22 @@ def test_moto_stopping_first_leaves_mock_kms_working(no_network):
         mock.stop()
 
 
+def test_mock_kms_stopping_first_leaves_moto_its_credentials(no_network, monkeypatch):
+    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
+        monkeypatch.delenv(name, raising=False)
+    mock = mock_kms().start()  # supplies throwaway credentials
+    aws = mock_aws()
+    aws.start()  # replaces them with moto's
+    try:
+        mock.stop()  # leaves moto's in place
+        s3 = boto3.client("s3", region_name=REGION)
+        s3.create_bucket(Bucket="after-mock-kms")
+        assert [bucket["Name"] for bucket in s3.list_buckets()["Buckets"]] == ["after-mock-kms"]
+        assert boto3.client("kms", region_name=REGION).create_key()["KeyMetadata"]["KeyId"] in moto_key_ids()
+    finally:
+        aws.stop()
+
+
 def test_nested_mock_kms_mocks_inside_moto(no_network):
     with mock_aws(), mock_kms() as outer:
         kms = boto3.client("kms", region_name=REGION)
@@ -288,10 +304,13 @@ def test_mock_kms_never_imports_moto():
         import sys
         import boto3, requests
         from mock_kms import mock_kms
+        from mock_kms.moto_compat import enable_switch, disable_switch
         from mock_kms.pytest_plugin import kms_mock
 
+        enable_switch()  # the switch waits for moto's import: it does not import it
         with mock_kms() as mock:
             boto3.client("kms", region_name="us-east-1").create_key()
+        disable_switch()
         print(sorted(name for name in sys.modules if name == "moto" or name.startswith("moto.")))
         """
     )
