@@ -222,8 +222,9 @@ class _PatchingLoader(importlib.abc.Loader):
             return
         with _lock:
             callback = _on_import.pop(self._fullname, None)
-            if callback is not None:
-                callback(module)
+        if callback is not None:
+            callback(module)  # outside the lock: it may take locks of its own
+        with _lock:
             if _active and self._fullname in _NEIGHBOURS:
                 _patch_neighbour(self._fullname, module)
             elif _active and self._fullname in _OTHER_ENDPOINTS:

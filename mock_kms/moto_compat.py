@@ -123,6 +123,8 @@ class _Switch:
 
     def release(self) -> None:
         with self.lock:
+            if self.holders == 0:
+                return  # a mock_aws already active when the switch was turned on
             self.holders -= 1
             if self.holders == 0 and self.mock is not None:
                 self.mock.stop()  # its state stays readable until the next start
@@ -142,7 +144,7 @@ def _install_switch(models: Any) -> None:
     mock_aws_class = models.MockAWS
     enable, disable = mock_aws_class._enable_patching, mock_aws_class._disable_patching
     backend_dict = models.BackendDict
-    reset = vars(backend_dict)["reset"].__func__
+    reset_all = vars(backend_dict)["reset"].__func__
 
     def _enable_patching(self: Any, reset: bool = True) -> None:
         enable(self, reset=reset)  # a reset calls BackendDict.reset: marks the state fresh
@@ -153,7 +155,7 @@ def _install_switch(models: Any) -> None:
         disable(self, remove_data)
 
     def reset_backends(cls: Any) -> None:
-        reset(cls)
+        reset_all(cls)
         _switch.moto_reset()
 
     with _switch.lock:
@@ -176,10 +178,6 @@ def disable_switch() -> None:
         if _switch.mock is not None:
             _switch.mock.stop()
         _switch.mock, _switch.holders, _switch.fresh = None, 0, True
-
-
-def switch_enabled() -> bool:
-    return bool(_switch.installed) or MOTO_MODELS in interception._on_import
 
 
 @contextmanager
