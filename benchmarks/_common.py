@@ -15,6 +15,7 @@ import statistics
 import sys
 import time
 from collections.abc import Callable
+from contextlib import AbstractContextManager, nullcontext
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -42,13 +43,21 @@ TIMER = getattr(time, os.environ.get("MOCK_KMS_BENCH_TIMER", "process_time"))
 
 
 def interleaved(
-    contenders: dict[str, Callable[[], Any]], *, rounds: int, batch: int, warmup: int = 20
+    contenders: dict[str, Callable[[], Any]],
+    *,
+    rounds: int,
+    batch: int,
+    warmup: int = 20,
+    around: dict[str, Callable[[], AbstractContextManager[Any]]] | None = None,
 ) -> dict[str, dict[str, float]]:
     """Seconds per call of each contender, measured in alternating rounds of ``batch`` calls:
-    ``{name: {"best": best round, "median": median round}}``."""
-    for call in contenders.values():
-        for _ in range(warmup):
-            call()
+    ``{name: {"best": best round, "median": median round}}``. ``around[name]()`` is entered
+    around each round of that contender, untimed (e.g. moto's rounds with mock_kms suspended)."""
+    around = around or {}
+    for name, call in contenders.items():
+        with around.get(name, nullcontext)():
+            for _ in range(warmup):
+                call()
     names = list(contenders)
     samples: dict[str, list[float]] = {name: [] for name in names}
     perf = TIMER
@@ -56,10 +65,11 @@ def interleaved(
         shift = index % len(names)  # rotate who goes first
         for name in names[shift:] + names[:shift]:
             call = contenders[name]
-            start = perf()
-            for _ in range(batch):
-                call()
-            samples[name].append((perf() - start) / batch)
+            with around.get(name, nullcontext)():
+                start = perf()
+                for _ in range(batch):
+                    call()
+                samples[name].append((perf() - start) / batch)
     return {name: {"best": min(values), "median": statistics.median(values)} for name, values in samples.items()}
 
 

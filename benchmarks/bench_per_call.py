@@ -20,14 +20,15 @@ from __future__ import annotations
 import base64
 import json
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import boto3
 from _common import CREDENTIALS, REGION, interleaved, moto_mock_aws, ratio, us
 from botocore.awsrequest import AWSResponse
 
-from mock_kms import mock_kms
+from mock_kms import interception, mock_kms
 
 OPERATIONS = ("Encrypt", "Decrypt", "GenerateDataKey", "Sign")
 GOAL = 1.15  # mock_kms per call <= 1.15 x the floor
@@ -70,6 +71,16 @@ def _keys(kms: Any) -> tuple[str, str]:
     return key_id, sign_key
 
 
+@contextmanager
+def _suspended(mock: Any) -> Iterator[None]:
+    """mock_kms steps out of the way (state kept) so that moto answers KMS."""
+    interception.deactivate(mock)
+    try:
+        yield
+    finally:
+        interception.activate(mock)
+
+
 def _as_wire(response: dict) -> bytes:
     body = {k: v for k, v in response.items() if k != "ResponseMetadata"}
     return json.dumps(
@@ -95,17 +106,23 @@ def run(*, rounds: int = 25, batch: int = 100, with_moto: bool = True) -> dict[s
         if mock_aws is not None:
             moto = mock_aws()
             moto.start()
-            moto_kms = boto3.client("kms", region_name=REGION)
-            calls_before = len(mock.calls)
-            moto_work = _workload(moto_kms, *_keys(moto_kms))
-            for name, call in moto_work.items():
-                try:
-                    call()
-                except Exception:  # noqa: BLE001, S112 - an operation this moto version does not do
-                    continue
-                contenders[name]["moto"] = call
+            # While a mock_kms mock is active it answers KMS even under mock_aws: moto's rounds
+            # run with it suspended (its state kept).
+            with _suspended(mock):
+                moto_kms = boto3.client("kms", region_name=REGION)
+                calls_before = len(mock.calls)
+                moto_work = _workload(moto_kms, *_keys(moto_kms))
+                for name, call in moto_work.items():
+                    try:
+                        call()
+                    except Exception:  # noqa: BLE001, S112 - an operation this moto version does not do
+                        continue
+                    contenders[name]["moto"] = call
             assert len(mock.calls) == calls_before, "moto's client must not reach mock_kms"
-        results = {name: interleaved(contenders[name], rounds=rounds, batch=batch) for name in OPERATIONS}
+        around = {"moto": lambda: _suspended(mock)}
+        results = {
+            name: interleaved(contenders[name], rounds=rounds, batch=batch, around=around) for name in OPERATIONS
+        }
         mock_calls = len(mock.calls)
     finally:
         if moto is not None:

@@ -11,10 +11,14 @@ body is read with ``await``) and the botocore that awscli >= 1.44 vendors as
 ``awscli.botocore``. Neither is imported by the mock: a module already loaded is patched at
 ``activate()``, one imported later (while a mock is active) is patched right after it loads,
 by a small ``sys.meta_path`` hook, so users who don't use them pay nothing.
+
+moto is adapted to the same way (mock_kms/moto_compat.py, ``_NEIGHBOURS`` below): its own
+interception runs before ``Endpoint._send``, so it is told to step aside for KMS requests.
 """
 
 from __future__ import annotations
 
+import importlib
 import importlib.abc
 import inspect
 import io
@@ -179,7 +183,12 @@ class _PatchAfterImport(importlib.abc.MetaPathFinder):
         self._busy: set[str] = set()
 
     def find_spec(self, fullname: str, path: Any, target: Any = None) -> Any:
-        if (fullname not in _OTHER_ENDPOINTS and fullname not in _REQUESTS_MODULES) or fullname in self._busy:
+        if fullname in self._busy or (
+            fullname not in _OTHER_ENDPOINTS
+            and fullname not in _REQUESTS_MODULES
+            and fullname not in _NEIGHBOURS
+            and fullname not in _on_import
+        ):
             return None
         self._busy.add(fullname)
         try:
@@ -212,7 +221,13 @@ class _PatchingLoader(importlib.abc.Loader):
             _requests_imported(self._fullname)
             return
         with _lock:
-            if _active:
+            callback = _on_import.pop(self._fullname, None)
+        if callback is not None:
+            callback(module)  # outside the lock: it may take locks of its own
+        with _lock:
+            if _active and self._fullname in _NEIGHBOURS:
+                _patch_neighbour(self._fullname, module)
+            elif _active and self._fullname in _OTHER_ENDPOINTS:
                 _patch_endpoint_module(self._fullname, module)
 
     def __getattr__(self, name: str) -> Any:  # get_source, is_package, ... for tracebacks and inspect
@@ -222,18 +237,59 @@ class _PatchingLoader(importlib.abc.Loader):
 _import_hook = _PatchAfterImport()
 
 
+# -- libraries that answer botocore themselves (moto): told to step aside for KMS ----------
+# module that defines their interception -> adapter module with patch(module) and unpatch().
+_NEIGHBOURS: dict[str, str] = {"moto.core.models": "mock_kms.moto_compat"}
+_patched_neighbours: dict[str, Any] = {}  # module name -> its adapter, while patched
+# module name -> called once, right after it is imported (mock_kms's switch for moto).
+_on_import: dict[str, Callable[[Any], None]] = {}
+
+
+def _patch_neighbour(module_name: str, module: Any) -> None:
+    if module_name not in _patched_neighbours:
+        adapter = importlib.import_module(_NEIGHBOURS[module_name])
+        adapter.patch(module)
+        _patched_neighbours[module_name] = adapter
+
+
+def call_on_import(module_name: str, callback: Callable[[Any], None]) -> None:
+    """Call ``callback(module)`` now if ``module_name`` is loaded, else right after its import."""
+    with _lock:
+        module = sys.modules.get(module_name)
+        if module is None:
+            _on_import[module_name] = callback
+            if _import_hook not in sys.meta_path:
+                sys.meta_path.insert(0, _import_hook)
+            return
+    callback(module)
+
+
+def cancel_on_import(module_name: str) -> None:
+    with _lock:
+        _on_import.pop(module_name, None)
+        if not _on_import and not _active and not _pending_requests and _import_hook in sys.meta_path:
+            sys.meta_path.remove(_import_hook)
+
+
 def _patch_other_endpoints() -> None:
     for module_name in _OTHER_ENDPOINTS:
         module = sys.modules.get(module_name)
         if module is not None:
             _patch_endpoint_module(module_name, module)
+    for module_name in _NEIGHBOURS:
+        module = sys.modules.get(module_name)
+        if module is not None:
+            _patch_neighbour(module_name, module)
     if _import_hook not in sys.meta_path:
         sys.meta_path.insert(0, _import_hook)
 
 
 def _unpatch_other_endpoints() -> None:
-    if _import_hook in sys.meta_path:
+    if _import_hook in sys.meta_path and not _on_import:
         sys.meta_path.remove(_import_hook)
+    for adapter in _patched_neighbours.values():
+        adapter.unpatch()
+    _patched_neighbours.clear()
     for cls, original in _other_originals.values():
         cls._send = original
     _other_originals.clear()

@@ -68,6 +68,8 @@ class KmsMock:
     * ``multi_region_delay`` — mock time (a ``timedelta`` or seconds) a new replica stays
       ``Creating`` and an UpdatePrimaryRegion's keys stay ``Updating``; default 0: until the next
       request. Also settable later as ``kms_mock.multi_region_delay``.
+    * ``predefined_aws_aliases`` — ListAliases lists AWS's predefined ``alias/aws/*`` aliases, without
+      ``TargetKeyId`` until the AWS managed key is first used, as AWS does (default True).
     """
 
     clock: Clock
@@ -91,6 +93,7 @@ class KmsMock:
         seed: str | os.PathLike[str] | None = None,
         rate_limits: bool | dict[str, float | None] = False,
         multi_region_delay: timedelta | float = 0,
+        predefined_aws_aliases: bool = True,
     ) -> None:
         unknown = set(quotas or ()) - set(DEFAULT_QUOTAS)
         if unknown:
@@ -110,9 +113,13 @@ class KmsMock:
         self.multi_region_delay = (
             multi_region_delay if isinstance(multi_region_delay, timedelta) else timedelta(seconds=multi_region_delay)
         )
+        # ListAliases lists AWS's predefined alias/aws/* aliases (as AWS and moto do); False: only
+        # the aliases that name a key (core/managed_keys.py).
+        self.predefined_aws_aliases = predefined_aws_aliases
         self._active = False
         self._lock = threading.Lock()
         self._saved_env: dict[str, str | None] = {}
+        self._supplied_env: dict[str, str] = {}
         self._requests_mock: Any = None
         # Root callers made by identify(), per (account, access key): callers are immutable.
         self._root_callers: dict[tuple[str, str], Caller] = {}
@@ -197,13 +204,23 @@ class KmsMock:
                 from mock_kms.seed import load_seed
 
                 load_seed(self, self.seed_path)
-            self._supply_environment()
-            interception.activate(self)
-            if self.intercept_requests:
-                # Now if `requests` is loaded, else when it is imported (activation stays cheap).
-                self._requests_mock = interception.intercept_requests(self, self._requests_started)
-            self._active = True
+            self._activate()
         return self
+
+    def _resume(self) -> KmsMock:
+        """Activate again with the state it had when it stopped (the switch for moto, moto_compat.py)."""
+        with self._lock:
+            if not self._active:
+                self._activate()
+        return self
+
+    def _activate(self) -> None:
+        self._supply_environment()
+        interception.activate(self)
+        if self.intercept_requests:
+            # Now if `requests` is loaded, else when it is imported (activation stays cheap).
+            self._requests_mock = interception.intercept_requests(self, self._requests_started)
+        self._active = True
 
     def stop(self) -> None:
         """Deactivate. Safe to call twice; state stays readable until the next start()."""
@@ -244,16 +261,21 @@ class KmsMock:
             wanted["AWS_SECRET_ACCESS_KEY"] = MOCK_SECRET_ACCESS_KEY
         if "AWS_DEFAULT_REGION" not in os.environ and "AWS_REGION" not in os.environ:
             wanted["AWS_DEFAULT_REGION"] = self.region
-        self._saved_env = {name: os.environ.get(name) for name in wanted}
+        for name in wanted:  # called again when moto stops first (moto_compat.py): keep the first saved value
+            self._saved_env.setdefault(name, os.environ.get(name))
+        self._supplied_env.update(wanted)
         os.environ.update(wanted)
 
     def _restore_environment(self) -> None:
         for name, value in self._saved_env.items():
+            if os.environ.get(name) != self._supplied_env.get(name):
+                continue  # set by someone else since (e.g. moto's mock_aws, still active): theirs
             if value is None:
                 os.environ.pop(name, None)
             else:
                 os.environ[name] = value
         self._saved_env = {}
+        self._supplied_env = {}
 
     # -- decorator --------------------------------------------------------------------
     def _fresh(self) -> KmsMock:
@@ -268,6 +290,7 @@ class KmsMock:
             seed=self.seed_path,
             rate_limits=self._rate_limits_option,
             multi_region_delay=self.multi_region_delay,
+            predefined_aws_aliases=self.predefined_aws_aliases,
         )
 
     def __call__(self, target: F) -> F:
@@ -304,10 +327,9 @@ class KmsMock:
 
             cls.run = run  # type: ignore[method-assign]
             return cls
-        for name, member in list(vars(cls).items()):
-            if name.startswith("test") and callable(member):
-                setattr(cls, name, self._decorate_function(member))
-        return cls
+        from mock_kms.class_decorator import decorate_plain_class
+
+        return decorate_plain_class(cls, self._fresh)
 
     # -- saved state, seeds (mock_kms/state.py, mock_kms/seed.py) ----------------------
     def save(self, path: str | os.PathLike[str]) -> None:
@@ -432,9 +454,11 @@ def _install_authorization(mock: KmsMock) -> None:
 
 def _install_regions(mock: KmsMock) -> None:
     from mock_kms.api.multi_region import install as install_multi_region
+    from mock_kms.core.managed_keys import PREDEFINED_EXTRA
     from mock_kms.core.managed_keys import install as install_managed_keys
 
     install_managed_keys(mock.backend)  # alias/aws/<service> -> its AWS managed key, on first use
+    mock.backend.extras[PREDEFINED_EXTRA] = mock.predefined_aws_aliases
     install_multi_region(mock.backend)  # replicas saved while Creating settle after a load
 
 
@@ -488,6 +512,7 @@ def mock_kms(
     seed: str | os.PathLike[str] | None = None,
     rate_limits: bool | dict[str, float | None] = False,
     multi_region_delay: timedelta | float = 0,
+    predefined_aws_aliases: bool = True,
 ) -> KmsMock: ...
 
 

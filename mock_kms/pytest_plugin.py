@@ -2,12 +2,16 @@
 
 The plugin is loaded by every pytest run in an environment where mock_kms is installed, so it
 imports mock_kms (and botocore) only when a test asks for the fixture.
+
+The switch for moto-based suites (``--mock-kms-for-moto``, ini ``mock_kms_for_moto``, environment
+``MOCK_KMS_FOR_MOTO=1``) is at the end of this file.
 """
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
@@ -16,8 +20,16 @@ if TYPE_CHECKING:
 
 
 @pytest.fixture
-def kms_mock() -> Iterator[KmsMock]:
-    """An active mock of AWS KMS for one test; ``kms_mock.client()`` gives a boto3 client."""
+def kms_mock(request: pytest.FixtureRequest) -> Iterator[KmsMock]:
+    """An active mock of AWS KMS for one test; ``kms_mock.client()`` gives a boto3 client.
+
+    With ``--mock-kms-for-moto``, the mock that moto's ``mock_aws`` runs with (the same one)."""
+    if request.config.stash.get(_FOR_MOTO, None) is not None:
+        from mock_kms.moto_compat import hold_switch_mock
+
+        with hold_switch_mock() as mock:
+            yield mock
+        return
     from mock_kms.mock import KmsMock
 
     with KmsMock() as mock:
@@ -70,3 +82,76 @@ def denied_calls_report(records: list) -> str:
     if len(records) > _DENIED_SHOWN:
         lines.append(f"... and {len(records) - _DENIED_SHOWN} more")
     return "\n".join(lines)
+
+
+# -- the switch for moto-based suites, and the end-of-run list of KMS failures --------------
+MIGRATION_GUIDE = "docs/migrating-from-moto.md"
+_FOR_MOTO = pytest.StashKey["ForMoto"]()  # present while the switch is on
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    help_text = (
+        "run a mock_kms mock whenever moto's mock_aws is active (fresh whenever moto resets) and list "
+        "the tests that failed with a KMS error at the end (also: MOCK_KMS_FOR_MOTO=1)"
+    )
+    parser.addoption("--mock-kms-for-moto", action="store_true", default=False, help=help_text)
+    parser.addini("mock_kms_for_moto", help_text, type="bool", default=False)
+
+
+def switch_requested(config: pytest.Config) -> bool:
+    return bool(
+        config.getoption("mock_kms_for_moto", False)
+        or config.getini("mock_kms_for_moto")
+        or os.environ.get("MOCK_KMS_FOR_MOTO", "").strip().lower() in ("1", "true", "yes", "on")
+    )
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    if switch_requested(config):
+        config.stash[_FOR_MOTO] = ForMoto(config)
+        config.pluginmanager.register(config.stash[_FOR_MOTO], "mock_kms_for_moto")
+
+
+class ForMoto:
+    """The switch's hooks: on for the run, off at its end; KMS failures listed at the end."""
+
+    _PROPERTY = "mock_kms_error"  # report.user_properties entry (travels from xdist workers)
+
+    def __init__(self, config: pytest.Config) -> None:
+        from mock_kms.moto_compat import enable_switch  # no moto import: patched when moto loads
+
+        enable_switch()
+        self.failures: list[tuple[str, str]] = []  # (test, KMS error)
+
+    def pytest_unconfigure(self, config: pytest.Config) -> None:
+        from mock_kms.moto_compat import disable_switch
+
+        disable_switch()
+        del config.stash[_FOR_MOTO]
+
+    @pytest.hookimpl(wrapper=True)
+    def pytest_runtest_makereport(self, item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
+        report = yield
+        if report.failed and call.excinfo is not None:
+            from mock_kms.moto_compat import kms_error
+
+            error = kms_error(call.excinfo.value)
+            if error is not None:
+                report.user_properties.append((self._PROPERTY, error))
+        return report
+
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        for name, error in report.user_properties:
+            if name == self._PROPERTY:
+                self.failures.append((report.nodeid, error))
+
+    def pytest_terminal_summary(self, terminalreporter: Any) -> None:
+        if not self.failures:
+            return
+        terminalreporter.section("mock_kms: tests that failed with a KMS error")
+        for nodeid, error in self.failures:
+            terminalreporter.line(f"{nodeid}: {error}")
+        terminalreporter.line(
+            f"{len(self.failures)} test(s) failed with a KMS error. Each kind of failure, the moto habit behind it, "
+            f"what AWS does and the change to make: {MIGRATION_GUIDE} in mock_kms's repository"
+        )

@@ -7,8 +7,12 @@ from __future__ import annotations
 import json
 from datetime import timedelta
 
+import boto3
 import pytest
 from botocore.exceptions import ClientError
+
+from mock_kms import mock_kms
+from mock_kms.core.managed_keys import AWS_MANAGED_SERVICES
 
 ACCOUNT = "123456789012"
 REGION = "us-east-1"
@@ -63,32 +67,53 @@ def test_unknown_aws_alias_is_not_found(kms):
     )
 
 
-def test_list_aliases_shows_the_alias_once_its_key_exists(kms):
-    assert kms.list_aliases()["Aliases"] == []  # a fresh mock lists no alias
-    key_id = kms.describe_key(KeyId="alias/aws/s3")["KeyMetadata"]["KeyId"]
-    entries = kms.list_aliases()["Aliases"]
-    assert [entry["AliasName"] for entry in entries] == ["alias/aws/s3"]
-    assert entries[0]["AliasArn"] == f"arn:aws:kms:{REGION}:{ACCOUNT}:alias/aws/s3"
-    assert entries[0]["TargetKeyId"] == key_id
-    assert {"CreationDate", "LastUpdatedDate"} <= set(entries[0])
-    mine = kms.create_key()["KeyMetadata"]["KeyId"]
-    kms.create_alias(AliasName="alias/mine", TargetKeyId=mine)
-    assert [entry["AliasName"] for entry in kms.list_aliases(KeyId=key_id)["Aliases"]] == ["alias/aws/s3"]
-    assert [entry["AliasName"] for entry in kms.list_aliases(KeyId=mine)["Aliases"]] == ["alias/mine"]
+def test_list_aliases_without_predefined_aliases_shows_the_alias_once_its_key_exists():
+    with mock_kms(predefined_aws_aliases=False) as kms_mock:
+        kms = kms_mock.client("kms", region_name=REGION)
+        assert kms.list_aliases()["Aliases"] == []  # only aliases that name a key
+        key_id = kms.describe_key(KeyId="alias/aws/s3")["KeyMetadata"]["KeyId"]
+        entries = kms.list_aliases()["Aliases"]
+        assert [entry["AliasName"] for entry in entries] == ["alias/aws/s3"]
+        assert entries[0]["AliasArn"] == f"arn:aws:kms:{REGION}:{ACCOUNT}:alias/aws/s3"
+        assert entries[0]["TargetKeyId"] == key_id
+        assert {"CreationDate", "LastUpdatedDate"} <= set(entries[0])
+        mine = kms.create_key()["KeyMetadata"]["KeyId"]
+        kms.create_alias(AliasName="alias/mine", TargetKeyId=mine)
+        assert [entry["AliasName"] for entry in kms.list_aliases(KeyId=key_id)["Aliases"]] == ["alias/aws/s3"]
+        assert [entry["AliasName"] for entry in kms.list_aliases(KeyId=mine)["Aliases"]] == ["alias/mine"]
 
 
-def test_list_aliases_can_show_predefined_aliases_without_target(kms_mock, kms):
-    kms_mock.backend.extras["predefined_aws_aliases"] = True
+def test_list_aliases_shows_predefined_aliases_without_target_by_default(kms):
+    # ListAliases doc: "the response might include predefined aliases that AWS has created but has not
+    # yet associated with a KMS key" — no TargetKeyId, no dates, until the managed key is first used.
     before = {entry["AliasName"]: entry for entry in kms.list_aliases()["Aliases"]}
+    assert set(before) == set(AWS_MANAGED_SERVICES)
     assert before["alias/aws/s3"] == {
         "AliasName": "alias/aws/s3",
         "AliasArn": f"arn:aws:kms:{REGION}:{ACCOUNT}:alias/aws/s3",
     }
+    assert kms.list_keys()["Keys"] == []  # listing them creates no key
     key_id = kms.describe_key(KeyId="alias/aws/s3")["KeyMetadata"]["KeyId"]
     after = {entry["AliasName"]: entry for entry in kms.list_aliases()["Aliases"]}
     assert after["alias/aws/s3"]["TargetKeyId"] == key_id
+    assert {"CreationDate", "LastUpdatedDate"} <= set(after["alias/aws/s3"])
     assert "TargetKeyId" not in after["alias/aws/ebs"]
     assert [entry["AliasName"] for entry in kms.list_aliases(KeyId=key_id)["Aliases"]] == ["alias/aws/s3"]
+    mine = kms.create_key()["KeyMetadata"]["KeyId"]
+    assert kms.list_aliases(KeyId=mine)["Aliases"] == []  # a key's own aliases only
+
+
+def test_predefined_aws_aliases_option_carries_to_decorated_calls():
+    @mock_kms(predefined_aws_aliases=False)
+    def off():
+        return boto3.client("kms", region_name=REGION).list_aliases()["Aliases"]
+
+    @mock_kms
+    def on():
+        return boto3.client("kms", region_name=REGION).list_aliases()["Aliases"]
+
+    assert off() == [] and off() == []
+    assert len(on()) == len(AWS_MANAGED_SERVICES)
 
 
 def test_key_policy_allows_the_account_through_the_service(kms, s3_key):

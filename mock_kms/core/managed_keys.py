@@ -9,10 +9,10 @@ that is always on, every 365 days (kms_spec.md §7.2).
 
 ``ListAliases`` shows the alias, with its ``TargetKeyId``, once the key exists. AWS also lists
 "predefined aliases that AWS has created but has not yet associated with a KMS key" (without
-``TargetKeyId``, ListAliases doc); which ones depends on the account's history, so by default
-the mock lists none — a fresh mock's ListAliases is empty, as most tests expect. Set
-``kms_mock.backend.extras["predefined_aws_aliases"] = True`` (after the mock started) to list
-every known ``alias/aws/<service>`` as a predefined alias until its key is created.
+``TargetKeyId``, ListAliases doc), and so does moto: by default the mock lists every known
+``alias/aws/<service>`` as a predefined alias until its key is created. ``mock_kms(
+predefined_aws_aliases=False)`` (``Backend.extras["predefined_aws_aliases"]``) lists only the
+aliases that name a key. Which predefined aliases a real account lists depends on its history.
 AWS managed keys and their aliases do not count against the customer quotas (§8.1).
 
 The key policy is **approximate**: it is written after the ``aws/s3`` / ``aws/ebs`` policies
