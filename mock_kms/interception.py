@@ -101,10 +101,13 @@ def deactivate(mock: KmsMock) -> None:
 # -- aiobotocore and awscli's vendored botocore ----------------------------------------------
 # module holding the Endpoint class -> (class name, kind). Patched only if the user loads them.
 _OTHER_ENDPOINTS: dict[str, tuple[str, str]] = {
+    # botocore itself, imported anew after its modules were dropped from sys.modules (pytester's
+    # in-process runs do that): the new copy's Endpoint is patched like a vendored one.
+    "botocore.endpoint": ("Endpoint", "sync"),
     "aiobotocore.endpoint": ("AioEndpoint", "async"),
     "awscli.botocore.endpoint": ("Endpoint", "sync"),
 }
-_other_originals: dict[str, tuple[type, Any]] = {}  # module name -> (class, its own original _send)
+_other_originals: dict[type, Any] = {}  # patched class -> its own original _send
 
 
 class _AsyncRawBody:
@@ -134,7 +137,7 @@ def _body_bytes(body: Any) -> Any:
     return body
 
 
-def _aio_send_for(module_name: str) -> Any:
+def _aio_send_for(original: Any) -> Any:
     async def _aio_send(self: Any, request: Any) -> Any:
         mock = _active[-1] if _active else None
         if mock is not None and is_kms_target(request.headers.get("X-Amz-Target")):
@@ -145,35 +148,34 @@ def _aio_send_for(module_name: str) -> Any:
             from aiobotocore.awsrequest import AioAWSResponse
 
             return AioAWSResponse(request.url, response.status, response.headers, _AsyncRawBody(response.body))
-        return await _other_originals[module_name][1](self, request)
+        return await original(self, request)
 
     return _aio_send
 
 
-def _sync_send_for(module_name: str) -> Any:
+def _sync_send_for(original: Any, response_cls: Any) -> Any:
     def _vendored_send(self: Any, request: Any) -> Any:
         mock = _active[-1] if _active else None
         if mock is not None and is_kms_target(request.headers.get("X-Amz-Target")):
             response = handle(mock, request.headers, _body_bytes(request.body))
-            # The response class of the same botocore copy as the endpoint.
-            awsrequest = sys.modules.get(module_name.rsplit(".", 1)[0] + ".awsrequest")
-            response_cls = getattr(awsrequest, "AWSResponse", AWSResponse)
             return response_cls(request.url, response.status, response.headers, _RawBody(response.body))
-        return _other_originals[module_name][1](self, request)
+        return original(self, request)
 
     return _vendored_send
 
 
 def _patch_endpoint_module(module_name: str, module: Any) -> None:
     """Patch the Endpoint class of one loaded module (no-op if already patched or unknown)."""
-    if module_name in _other_originals:
-        return
     class_name, kind = _OTHER_ENDPOINTS[module_name]
     cls = getattr(module, class_name, None)
-    if cls is None or cls is Endpoint or "_send" not in vars(cls):
+    if cls is None or cls is Endpoint or cls in _other_originals or "_send" not in vars(cls):
         return  # e.g. awscli.botocore aliased to the botocore already patched above
-    _other_originals[module_name] = (cls, vars(cls)["_send"])
-    cls._send = _aio_send_for(module_name) if kind == "async" else _sync_send_for(module_name)
+    original = _other_originals[cls] = vars(cls)["_send"]
+    if kind == "async":
+        cls._send = _aio_send_for(original)
+    else:  # answered with the response class of the same botocore copy as the endpoint
+        awsrequest = sys.modules.get(module_name.rsplit(".", 1)[0] + ".awsrequest")
+        cls._send = _sync_send_for(original, getattr(awsrequest, "AWSResponse", AWSResponse))
 
 
 class _PatchAfterImport(importlib.abc.MetaPathFinder):
@@ -290,7 +292,7 @@ def _unpatch_other_endpoints() -> None:
     for adapter in _patched_neighbours.values():
         adapter.unpatch()
     _patched_neighbours.clear()
-    for cls, original in _other_originals.values():
+    for cls, original in _other_originals.items():
         cls._send = original
     _other_originals.clear()
 

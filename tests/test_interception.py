@@ -228,3 +228,41 @@ def test_unknown_access_keys_rejected_with_strict_credentials():
             kms.list_keys()
         assert error.value.response["Error"]["Code"] == "UnrecognizedClientException"
         assert error.value.response["Error"]["Message"] == "The security token included in the request is invalid."
+
+
+_BOTOCORE_IMPORTED_ANEW = """
+import sys
+
+import mock_kms.interception  # binds the first copy of botocore
+from mock_kms import mock_kms
+
+
+def import_botocore_anew():
+    for name in [m for m in sys.modules if m.split(".")[0] in ("botocore", "boto3")]:
+        del sys.modules[name]
+    import boto3
+
+    return boto3
+
+
+boto3 = import_botocore_anew()  # a second copy, loaded before the mock starts
+with mock_kms():
+    kms = boto3.client("kms", region_name="us-east-1", endpoint_url="http://127.0.0.1:9")
+    print(kms.create_key()["KeyMetadata"]["KeyState"])
+    boto3 = import_botocore_anew()  # a third copy, loaded while the mock is active
+    kms = boto3.client("kms", region_name="us-east-1", endpoint_url="http://127.0.0.1:9")
+    print(len(kms.list_keys()["Keys"]))
+"""
+
+
+def test_botocore_imported_anew_is_intercepted_too():
+    # pytester's in-process runs drop modules from sys.modules between runs while the mock_kms
+    # package object lives on: a fresh copy of botocore must not slip past the mock.
+    import subprocess
+    import sys
+
+    result = subprocess.run(
+        [sys.executable, "-c", _BOTOCORE_IMPORTED_ANEW], capture_output=True, text=True, timeout=120
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["Enabled", "1"]
