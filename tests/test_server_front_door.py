@@ -291,3 +291,12 @@ def test_sigterm_saves_a_lone_surrogate_description(tmp_path):
     with KmsMock(state=state) as mock:
         described = mock.client().describe_key(KeyId=key_id)["KeyMetadata"]
     assert described["Description"] == "lone \udc80 surrogate"
+
+
+def test_the_documented_defaults():
+    """README: connections silent for 60 s are closed; bodies over 1 MiB are refused."""
+    server = KmsHttpServer(KmsMock())
+    try:
+        assert server.request_timeout == 60.0 and MAX_BODY_BYTES == 1024 * 1024
+    finally:
+        server.server_close()
