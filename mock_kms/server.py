@@ -143,9 +143,10 @@ class KmsRequestHandler(BaseHTTPRequestHandler):
             values = self.headers.get_all("Content-Length") or []
             if not values:
                 return b""
-            if len(set(values)) != 1 or not values[0].strip().isdigit():
+            digits = values[0].strip()
+            if len(set(values)) != 1 or not (digits.isascii() and digits.isdigit()):
                 raise _RefusedRequest(400, "SerializationException", f"Invalid Content-Length: {values[0][:40]!r}")
-            length = int(values[0])
+            length = int(digits)
             if length > MAX_BODY_BYTES:
                 raise _too_large(length)
             body = self.rfile.read(length)

@@ -143,10 +143,10 @@ def test_a_body_over_the_limit_is_refused_and_a_body_at_the_limit_is_read(served
     assert _answer(raw)[0] == 200
 
 
-@pytest.mark.parametrize("value", ["-1", "abc", "1e3", "+5", "0x10", "5, 6"])
+@pytest.mark.parametrize("value", ["-1", "abc", "1e3", "+5", "0x10", "5, 6", "\u00b2", ""])
 def test_a_bad_content_length_is_a_client_error(served, value):
     address, _, _ = served
-    raw = _exchange(address, _post(body=b"{}").replace(b"Content-Length: 2", f"Content-Length: {value}".encode()))
+    raw = _exchange(address, _post(body=b"{}").replace(b"Content-Length: 2", f"Content-Length: {value}".encode("latin-1")))
     assert _aws_error(raw, 400, "SerializationException")["message"].startswith("Invalid Content-Length")
 
 
