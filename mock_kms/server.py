@@ -21,6 +21,10 @@ state changes). ``GET /health`` (or ``/_mock_kms/health``) answers ``{"status": 
 request is logged on stderr. ``--state FILE`` loads the file at start when it exists and saves the
 state to it on shutdown (SIGINT or SIGTERM); ``--seed FILE`` adds a seed file's keys on start.
 It binds to 127.0.0.1 unless told otherwise: the mock has no authentication worth the name.
+
+The front door answers broken HTTP itself, always AWS-shaped (``{"__type", "message"}``, 4xx):
+bodies over ``MAX_BODY_BYTES`` are refused before they are read, connections silent for
+``REQUEST_TIMEOUT`` seconds are closed, and a client that disconnects is one log line.
 """
 
 from __future__ import annotations
