@@ -25,7 +25,6 @@ from typing import Any
 from mock_kms.core.keys import Key, KeyMaterial, KeyMaterialSet, KeyState, partition_for
 
 KEY_STATES = frozenset(value for name, value in vars(KeyState).items() if name.isupper() and isinstance(value, str))
-KEY_USAGES = frozenset({"ENCRYPT_DECRYPT", "SIGN_VERIFY", "GENERATE_VERIFY_MAC", "KEY_AGREEMENT"})
 ORIGINS = frozenset({"AWS_KMS", "EXTERNAL", "AWS_CLOUDHSM", "EXTERNAL_KEY_STORE"})
 KEY_MANAGERS = frozenset({"AWS", "CUSTOMER"})
 ROTATION_TYPES = frozenset({"AUTOMATIC", "ON_DEMAND"})
@@ -142,7 +141,7 @@ def key_problem(key: Key) -> str | None:
         return f"arn {key.arn!r} is not the key's ARN ({expected})"
     for name, value, allowed in (
         ("state", key.state, KEY_STATES),
-        ("key_usage", key.key_usage, KEY_USAGES),
+        ("key_usage", key.key_usage, frozenset(key.spec.usages)),  # the usages of the key's spec
         ("origin", key.origin, ORIGINS),
         ("key_manager", key.key_manager, KEY_MANAGERS),
     ):
