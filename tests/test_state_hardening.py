@@ -286,9 +286,9 @@ def _exercise(m) -> list[str]:
 
 @pytest.fixture
 def rich(tmp_path):
-    """A saved state with most of what a file holds: a role and its session, a grant with
-    constraints, an alias, tags, imported material that expires, a multi-Region replica, a
-    pending deletion, rotation."""
+    """A saved state with most of what a file holds: a role and its session, a user in a group,
+    a grant with constraints, an alias, tags, imported material that expires, a multi-Region
+    replica, a CloudHSM key store and a key in it, a pending deletion, rotation."""
     from cryptography.hazmat.primitives import hashes
     from cryptography.hazmat.primitives.asymmetric import padding
     from cryptography.hazmat.primitives.serialization import load_der_public_key
@@ -315,6 +315,17 @@ def rich(tmp_path):
             ExpirationModel="KEY_MATERIAL_EXPIRES", ValidTo=m.clock.now() + timedelta(days=2))
         primary = kms.create_key(MultiRegion=True)["KeyMetadata"]["KeyId"]
         kms.replicate_key(KeyId=primary, ReplicaRegion="eu-west-1")
+        group = m.iam.create_group("team", policies=[json.dumps(
+            {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "kms:Describe*", "Resource": "*"}]})])
+        m.iam.create_user("dev", groups=[group], tags={"team": "a"})
+        cluster = m.custom_key_stores.add_cloudhsm_cluster("cluster-abcdefghijk")
+        store = kms.create_custom_key_store(
+            CustomKeyStoreName="hsm", CloudHsmClusterId=cluster.cluster_id,
+            TrustAnchorCertificate=cluster.trust_anchor_certificate, KeyStorePassword="kmsuser-password",
+        )["CustomKeyStoreId"]
+        kms.connect_custom_key_store(CustomKeyStoreId=store)
+        kms.describe_custom_key_stores(CustomKeyStoreId=store)  # the connection settles
+        kms.create_key(CustomKeyStoreId=store, Origin="AWS_CLOUDHSM")
         doomed = kms.create_key(KeySpec="ECC_NIST_P256", KeyUsage="SIGN_VERIFY")["KeyMetadata"]["KeyId"]
         kms.sign(KeyId=doomed, Message=b"m", SigningAlgorithm="ECDSA_SHA_256")
         kms.schedule_key_deletion(KeyId=doomed, PendingWindowInDays=7)
@@ -329,7 +340,7 @@ def test_corrupted_files_are_refused_or_work(rich):
     paths = [p for p in _leaves(data) if p and p[0] not in ("checksum", "mock_kms_version", "saved_at")]
     cases = [(p, v) for p in paths for v in WRONG_VALUES]
     if os.environ.get("MOCK_KMS_STATE_FUZZ") != "all":
-        cases = random.Random(153).sample(cases, min(len(cases), 150))
+        cases = random.Random(153).sample(cases, min(len(cases), 80))
     failures = []
     for leaf, value in cases:
         document = copy.deepcopy(data)
