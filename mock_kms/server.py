@@ -53,18 +53,11 @@ MAX_BODY_BYTES = 1024 * 1024
 REQUEST_TIMEOUT = 60.0
 _CHUNK_LINE = 1024  # a chunk-size line longer than this is not a chunk size
 
-# ``__type`` of the answers the front door gives itself, by HTTP status. Guesses: AWS's answers
-# to broken HTTP are unrecorded; these are AWS-shaped, so a client's error parser reads them.
-_FRONT_DOOR_TYPES = {
-    400: "MalformedHttpRequestException",
-    404: "UnknownOperationException",
-    405: "UnknownOperationException",
-    408: "RequestTimeoutException",
-    411: "MalformedHttpRequestException",
-    413: "RequestEntityTooLargeException",
-    414: "MalformedHttpRequestException",
-    431: "MalformedHttpRequestException",
-}
+# ``__type`` of the errors http.server raises itself (400 bad request line, 414 line too long,
+# 431 header too long, 501 -> 405 unknown method), and of the front door's own answers below.
+# Guesses: AWS's answers to broken HTTP are unrecorded; these are AWS-shaped, so a client's
+# error parser reads them.
+_FRONT_DOOR_TYPES = {405: "UnknownOperationException"}
 
 
 class _RefusedRequest(Exception):
