@@ -8,7 +8,8 @@ Options:
   --quick         smaller runs (a minute instead of several): for a smoke test, not for figures
   --write         also put the report into BENCHMARKS.md, between its "results" markers
                   (the notes around them are kept)
-  --only a,b      only these benchmarks (per_call, profile, cold_start, create_key, scale, threads)
+  --only a,b      only these benchmarks (per_call, profile, cold_start, create_key, scale, threads,
+                  wildcards)
 
 moto is compared when it is importable (``pip install -e '.[bench]'``); mock_kms never imports it.
 """
@@ -36,6 +37,7 @@ BENCHMARKS = {
     "create_key": "bench_create_key",
     "scale": "bench_scale",
     "threads": "bench_threads",
+    "wildcards": "bench_wildcards",
 }
 START = "<!-- results:start (written by benchmarks/run_all.py --write) -->"
 END = "<!-- results:end -->"

@@ -21,10 +21,15 @@ state changes). ``GET /health`` (or ``/_mock_kms/health``) answers ``{"status": 
 request is logged on stderr. ``--state FILE`` loads the file at start when it exists and saves the
 state to it on shutdown (SIGINT or SIGTERM); ``--seed FILE`` adds a seed file's keys on start.
 It binds to 127.0.0.1 unless told otherwise: the mock has no authentication worth the name.
+
+The front door answers broken HTTP itself, always AWS-shaped (``{"__type", "message"}``, 4xx):
+bodies over ``MAX_BODY_BYTES`` are refused before they are read, connections silent for
+``REQUEST_TIMEOUT`` seconds are closed, and a client that disconnects is one log line.
 """
 
 from __future__ import annotations
 
+import http
 import json
 import os
 import signal
@@ -39,6 +44,29 @@ from mock_kms.wire.protocol import handle
 
 HEALTH_PATHS = ("/health", "/_mock_kms/health")
 DEFAULT_PORT = 4599
+# The largest request body accepted; larger ones are refused (413) before they are read.
+# Guess: AWS does not publish a KMS request size limit. The largest member is an attestation
+# document of up to 262,144 bytes (349,528 in base64), so 1 MiB admits every valid request.
+MAX_BODY_BYTES = 1024 * 1024
+# Seconds a connection may stay silent while the server waits for a request line, headers or
+# body; then it is answered 408 (mid-request) or closed (idle between requests).
+REQUEST_TIMEOUT = 60.0
+_CHUNK_LINE = 1024  # a chunk-size line longer than this is not a chunk size
+
+# ``__type`` of the errors http.server raises itself (400 bad request line, 414 line too long,
+# 431 header too long, 501 -> 405 unknown method), and of the front door's own answers below.
+# Guesses: AWS's answers to broken HTTP are unrecorded; these are AWS-shaped, so a client's
+# error parser reads them.
+_FRONT_DOOR_TYPES = {405: "UnknownOperationException"}
+
+
+class _RefusedRequest(Exception):
+    """A request the front door answers itself (``status``, ``__type``, ``message``); the
+    connection is closed after it, as the rest of the body cannot be framed."""
+
+    def __init__(self, status: int, code: str, message: str) -> None:
+        super().__init__(message)
+        self.status, self.code, self.message = status, code, message
 
 
 class KmsRequestHandler(BaseHTTPRequestHandler):
@@ -46,11 +74,25 @@ class KmsRequestHandler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"  # keep-alive, as SDKs expect
     server_version = "mock-kms"
     sys_version = ""
+    _refusing = False  # set while the front door sends its own error answer
+
+    def setup(self) -> None:
+        self.timeout = self.server.request_timeout  # read timeouts: request line, headers, body
+        super().setup()
+
+    def handle(self) -> None:
+        try:
+            super().handle()
+        except (ConnectionError, TimeoutError) as error:  # the client went away mid-answer
+            self.close_connection = True
+            self._log(f"client disconnected: {type(error).__name__}")
 
     def do_POST(self) -> None:
         started = time.perf_counter()
-        body = self._read_body()
-        if body is None:
+        try:
+            body = self._read_body()
+        except _RefusedRequest as refused:
+            self._refuse(refused.status, refused.code, refused.message)
             return
         response = handle(self.server.mock, self.headers, body)
         self._send(response.status, response.headers, response.body)
@@ -68,7 +110,10 @@ class KmsRequestHandler(BaseHTTPRequestHandler):
 
     def do_GET(self) -> None:
         path = self.path.split("?", 1)[0]
-        if path in HEALTH_PATHS:
+        if self.headers.get("X-Amz-Target"):
+            # Guess (AWS's answer unrecorded): KMS operations are POSTs; say so, AWS-shaped.
+            self._refuse(405, "UnknownOperationException", "KMS operations are POST requests, not GET.")
+        elif path in HEALTH_PATHS:
             mock = self.server.mock
             body = json.dumps(
                 {
@@ -83,30 +128,84 @@ class KmsRequestHandler(BaseHTTPRequestHandler):
             ).encode()
             self._send(200, {"Content-Type": "application/json"}, body)
         else:
-            self._send(404, {"Content-Type": "application/json"}, b'{"message": "Not Found"}')
+            self._refuse(404, "UnknownOperationException", f"No such path: {path[:200]}; KMS requests are POSTs to /.",
+                         close=False)
 
-    def _read_body(self) -> bytes | None:
-        if self.headers.get("Transfer-Encoding", "").lower() == "chunked":
-            chunks = []
-            while True:
-                try:
-                    size = int(self.rfile.readline().split(b";", 1)[0].strip() or b"0", 16)
-                except ValueError:
-                    self._send(400, {"Content-Type": "application/json"}, b'{"message": "bad chunk size"}')
-                    self.close_connection = True  # the rest of the body cannot be framed
-                    return None
-                if size == 0:
-                    while self.rfile.readline() not in (b"\r\n", b"\n", b""):
-                        pass  # trailers
-                    return b"".join(chunks)
-                chunks.append(self.rfile.read(size))
-                self.rfile.readline()
+    def _read_body(self) -> bytes:
+        """The request body, refused up front (``_RefusedRequest``) when it is over
+        ``MAX_BODY_BYTES``, badly framed, shorter than announced, or too slow to arrive."""
         try:
-            length = int(self.headers.get("Content-Length") or 0)
+            if self.headers.get("Transfer-Encoding", "").lower() == "chunked":
+                return self._read_chunked()
+            values = self.headers.get_all("Content-Length") or []
+            if not values:
+                return b""
+            digits = values[0].strip()
+            if len(set(values)) != 1 or not (digits.isascii() and digits.isdigit()):
+                raise _RefusedRequest(400, "SerializationException", f"Invalid Content-Length: {values[0][:40]!r}")
+            length = int(digits)
+            if length > MAX_BODY_BYTES:
+                raise _too_large(length)
+            body = self.rfile.read(length)
+            if len(body) < length:
+                raise _RefusedRequest(
+                    400, "SerializationException", f"Request body ended after {len(body)} of {length} bytes."
+                )
+            return body
+        except TimeoutError:
+            raise _RefusedRequest(408, "RequestTimeoutException", "Timed out waiting for the request body.") from None
+
+    def _read_chunked(self) -> bytes:
+        chunks: list[bytes] = []
+        total = 0
+        while True:
+            line = self.rfile.readline(_CHUNK_LINE + 1)
+            digits = line.split(b";", 1)[0].strip()
+            if len(line) > _CHUNK_LINE or not digits or digits.strip(b"0123456789abcdefABCDEF"):
+                raise _RefusedRequest(400, "SerializationException", "Invalid chunked transfer encoding.")
+            size = int(digits, 16)
+            if size == 0:
+                while self.rfile.readline(_CHUNK_LINE + 1) not in (b"\r\n", b"\n", b""):
+                    pass  # trailers
+                return b"".join(chunks)
+            total += size
+            if total > MAX_BODY_BYTES:
+                raise _too_large(total)
+            chunk = self.rfile.read(size)
+            if len(chunk) < size or self.rfile.readline(3) not in (b"\r\n", b"\n"):
+                raise _RefusedRequest(400, "SerializationException", "Request body ended inside a chunk.")
+            chunks.append(chunk)
+
+    def _refuse(self, status: int, code: str, message: str, *, close: bool = True) -> None:
+        """An AWS-shaped error the front door gives itself (``{"__type", "message"}``)."""
+        if close:
+            self.close_connection = True  # what is left of the request cannot be framed
+        body = json.dumps({"__type": code, "message": message}).encode()
+        headers = {"Content-Type": "application/x-amz-json-1.1"}
+        if close:
+            headers["Connection"] = "close"
+        if status == 405:
+            headers["Allow"] = "POST"
+        self._refusing = True
+        try:
+            self._send(status, headers, body)
+        finally:
+            self._refusing = False
+
+    def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
+        """http.server's own errors (bad request line, unsupported version or method, header
+        lines too long): AWS-shaped JSON instead of HTML, always 4xx (an unknown method is a 405)."""
+        if code == 501:  # "Unsupported method": only POST (and GET for health) exist here
+            code, message = 405, f"Unsupported method {getattr(self, 'command', '')[:40]!r}: KMS requests are POSTs."
+        elif code == 505:  # a client error all the same: answered 4xx, as every front-door error
+            code, message = 400, f"Unsupported HTTP version {getattr(self, 'request_version', '')[:20]!r}."
+        try:
+            phrase = message or http.HTTPStatus(code).phrase
         except ValueError:
-            self._send(400, {"Content-Type": "application/json"}, b'{"message": "bad Content-Length"}')
-            return None
-        return self.rfile.read(length) if length > 0 else b""
+            phrase = "Bad request"
+        if getattr(self, "request_version", "") == "HTTP/0.9":  # unparsable line: answer in HTTP/1.1 all the same
+            self.request_version = self.protocol_version
+        self._refuse(code, _FRONT_DOOR_TYPES.get(code, "MalformedHttpRequestException"), phrase)
 
     def _send(self, status: int, headers: dict[str, str], body: bytes) -> None:
         self.send_response(status)
@@ -126,8 +225,12 @@ class KmsRequestHandler(BaseHTTPRequestHandler):
                 pass
 
     def log_request(self, code: Any = "-", size: Any = "-") -> None:
-        if self.command != "POST":  # POSTs are logged with their operation and outcome above
-            self._log(f"{self.command} {self.path} {code}")
+        # POSTs are logged with their operation and outcome in do_POST, unless the front door
+        # refused them. A request line that could not be parsed leaves no command or path.
+        command = getattr(self, "command", None)
+        if command != "POST" or self._refusing:
+            line = f"{command} {getattr(self, 'path', '')[:200]}" if command else "malformed request"
+            self._log(f"{line} {getattr(code, 'value', code)}")
 
     def log_message(self, format: str, *args: Any) -> None:
         self._log(format % args)
@@ -138,10 +241,20 @@ class KmsHttpServer(ThreadingHTTPServer):
 
     daemon_threads = True
     allow_reuse_address = True
+    request_queue_size = 128  # connections waiting to be accepted (socketserver's default is 5)
 
-    def __init__(self, mock: KmsMock, host: str = "127.0.0.1", port: int = 0, log: IO[str] | None = None) -> None:
+    def __init__(
+        self,
+        mock: KmsMock,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        log: IO[str] | None = None,
+        *,
+        request_timeout: float | None = REQUEST_TIMEOUT,
+    ) -> None:
         self.mock = mock
         self.log = log
+        self.request_timeout = request_timeout
         super().__init__((host, port), KmsRequestHandler)
 
     @property
@@ -150,6 +263,13 @@ class KmsHttpServer(ThreadingHTTPServer):
         if ":" in str(host):
             host = f"[{host}]"
         return f"http://{host}:{port}"
+
+
+def _too_large(length: int) -> _RefusedRequest:
+    return _RefusedRequest(
+        413, "RequestEntityTooLargeException",
+        f"Request body of {length} bytes exceeds the maximum request size of {MAX_BODY_BYTES} bytes.",
+    )
 
 
 def _version() -> str:

@@ -39,8 +39,9 @@ Format (JSON, UTF-8), version 1
       ],
       "backend_extras": { … },             # mock-wide feature objects (e.g. declared CloudHSM
                                            # clusters and XKS proxies)
-      "iam": {"object": …} | {"state": …}  # the principals: users, groups, roles, sessions,
+      "iam": {"object": …} | {"state": …}, # the principals: users, groups, roles, sessions,
                                            # their access keys and identity policies
+      "checksum": "sha256:<64 hex>"        # over the rest of the document (see below)
     }
 
 Key, key material and alias entries carry every field of the ``Key``, ``KeyMaterial``,
@@ -75,6 +76,16 @@ null}``, ``{"$clock": null}``
 
 Only classes of the ``mock_kms`` package are ever restored from a file.
 
+Checks on load: every entry is checked against this format before anything is applied — the
+fields of keys, key material, aliases and restored objects against their types (``str``,
+``int``, dates, ``dict[str, str]`` tags, grants, …; ``state_checks.py``), key states, usages,
+origins, ARNs and windows against their ranges, references against the file, and the clock
+offset (finite, within a century). ``checksum`` is SHA-256 over the document without that
+member in canonical JSON (sorted keys, no spaces, ASCII): a byte changed after saving (say in
+key material) is refused as corrupted. A file without ``checksum`` (written before it was
+added, or edited on purpose with the member removed) loads unchecked; older mock_kms versions
+ignore the member, so the format version stays 1.
+
 Versioning: ``version`` changes when an older mock_kms could misread a file. A mock_kms reads
 every version up to its own; a file from a newer mock_kms, a file that is not a state file, or a
 file with a bad entry is refused with a :class:`StateError` naming the file and the entry — and
@@ -96,6 +107,7 @@ from __future__ import annotations
 
 import base64
 import dataclasses
+import hashlib
 import importlib
 import json
 import os
@@ -106,6 +118,15 @@ from typing import TYPE_CHECKING, Any
 from mock_kms.core.backend import Alias, RegionBackend
 from mock_kms.core.keys import Key, KeyMaterial, KeyMaterialSet, KeyState
 from mock_kms.core.specs import KEY_SPECS, KeySpecInfo
+from mock_kms.state_checks import (
+    clock_offset_problem,
+    extras_problem,
+    field_problem,
+    grants_problem,
+    key_problem,
+    material_problem,
+    material_set_problem,
+)
 
 if TYPE_CHECKING:
     from mock_kms.core.backend import Backend
@@ -358,7 +379,14 @@ class _Decoder:
         self.objects[number] = obj  # before its attributes: they may refer back to it
         for attribute, item in attributes.items():
             object.__setattr__(obj, attribute, self.value(item, f"{path}.{attribute}"))
+        self.check(obj, path)
         return obj
+
+    def check(self, obj: Any, path: str) -> None:
+        """Refuse an object whose fields do not have their documented types (state_checks.py)."""
+        problem = field_problem(obj)
+        if problem is not None:
+            raise self.fail(path, problem)
 
     def build(self, cls: type, data: Any, path: str, special: dict[str, Any] | None = None) -> Any:
         """An instance of dataclass ``cls`` from its saved fields (``special``: already decoded)."""
@@ -386,6 +414,7 @@ class _Decoder:
             raise self.fail(path, f"bad {cls.__name__}: {error}") from None
         for name, value in later.items():
             object.__setattr__(obj, name, value)
+        self.check(obj, path)
         return obj
 
 
@@ -457,14 +486,50 @@ def _is_feature_object(value: Any) -> bool:
 
 
 def save_state(mock: KmsMock, path: str | os.PathLike[str]) -> None:
-    """Write the mock's state to ``path`` (atomically: a reader never sees half a file)."""
+    """Write the mock's state to ``path`` (atomically: a reader never sees half a file).
+
+    Whatever a request could store can be written: strings that are not valid Unicode (a lone
+    surrogate sent as ``"\\udc80"``) are written as JSON escapes. A failure raises StateError
+    and leaves ``path`` as it was, with no temporary file behind.
+    """
     data = dump_state(mock)
+    data["checksum"] = checksum(data)
     text = json.dumps(data, indent=1, ensure_ascii=False)
+    try:
+        encoded = text.encode("utf-8")
+    except UnicodeEncodeError:  # a lone surrogate somewhere: escape everything non-ASCII
+        encoded = json.dumps(data, indent=1).encode("ascii")
     target = os.fspath(path)
     temporary = f"{target}.tmp-{os.getpid()}"
-    with open(temporary, "w", encoding="utf-8") as stream:
-        stream.write(text + "\n")
-    os.replace(temporary, target)
+    try:
+        with open(temporary, "wb") as stream:
+            stream.write(encoded + b"\n")
+        os.replace(temporary, target)
+    except OSError as error:
+        raise StateError(f"{target}: cannot write the state file: {error}") from None
+    finally:
+        if os.path.exists(temporary):
+            os.remove(temporary)
+
+
+def checksum(data: dict[str, Any]) -> str:
+    """``"sha256:<hex>"`` over the document without its ``checksum`` member, in a canonical
+    form (sorted keys, no spaces, ASCII): a file changed after it was saved is detected."""
+    body = {name: value for name, value in data.items() if name != "checksum"}
+    canonical = json.dumps(body, sort_keys=True, separators=(",", ":"), allow_nan=True)
+    return "sha256:" + hashlib.sha256(canonical.encode("ascii")).hexdigest()
+
+
+def _check_checksum(data: dict[str, Any], source: str) -> None:
+    # Files written before the checksum was added have none; they load as before.
+    saved = data.get("checksum")
+    if saved is None:
+        return
+    if saved != checksum(data):
+        raise StateError(
+            f"{source}: the file is corrupted or was changed after it was saved (checksum mismatch); "
+            "remove its \"checksum\" member to load a file edited on purpose"
+        )
 
 
 # -- loading --------------------------------------------------------------------------------
@@ -479,6 +544,8 @@ def read_state_file(path: str | os.PathLike[str]) -> dict[str, Any]:
         raise StateError(f"{source}: cannot read the state file: {error}") from None
     except json.JSONDecodeError as error:
         raise StateError(f"{source}: not a mock_kms state file (invalid JSON: {error})") from None
+    except RecursionError:
+        raise StateError(f"{source}: not a mock_kms state file (JSON nested too deeply)") from None
     return data
 
 
@@ -488,8 +555,21 @@ def load_state(mock: KmsMock, path: str | os.PathLike[str]) -> None:
 
 
 def restore_state(mock: KmsMock, data: Any, *, source: str = "state") -> None:
-    """Replace the mock's state with ``data`` (a dict as :func:`dump_state` returns)."""
-    _apply(mock, _decode(mock, data, source))
+    """Replace the mock's state with ``data`` (a dict as :func:`dump_state` returns).
+
+    Everything is decoded and checked first, into new objects; the mock is changed only once
+    the whole state is built, and left as it was if anything fails (StateError).
+    """
+    try:
+        staged = _decode(mock, data, source)
+    except StateError:
+        raise
+    except RecursionError:
+        raise StateError(f"{source}: nested too deeply to be a mock_kms state file") from None
+    except Exception as error:  # a shape no check above foresaw: still the file's fault
+        raise StateError(f"{source}: bad state file: {error!r}") from None
+    _check_checksum(data, source)
+    _apply(mock, staged, source)
 
 
 def _check_header(data: Any, source: str) -> None:
@@ -510,8 +590,9 @@ def _decode(mock: KmsMock, data: Any, source: str) -> _Staged:
     _check_header(data, source)
     decoder = _Decoder(mock, source)
     offset = data.get("clock_offset_seconds", 0.0)
-    if not isinstance(offset, (int, float)) or isinstance(offset, bool):
-        raise decoder.fail("clock_offset_seconds", "not a number")
+    problem = clock_offset_problem(offset)
+    if problem is not None:
+        raise decoder.fail("clock_offset_seconds", problem)
     for index, entry in enumerate(_list(decoder, data, "material_sets")):
         decoder.material_sets.append(_material_set(decoder, entry, f"material_sets[{index}]"))
 
@@ -539,10 +620,16 @@ def _decode(mock: KmsMock, data: Any, source: str) -> _Staged:
     for key, key_data, key_path in pending:
         key.grants = decoder.value(key_data.get("grants", {}), f"{key_path}.grants")
         key.extras = decoder.value(key_data.get("extras", {}), f"{key_path}.extras")
+        decoder.check(key, key_path)
+        problem = grants_problem(key) or extras_problem(key)
+        if problem is not None:
+            raise decoder.fail(key_path, problem)
     for index, (here, entry) in enumerate(zip(regions, entries, strict=False)):
         path = f"regions[{index}]"
         for alias_data in _list(decoder, entry, "aliases", path):
             alias = decoder.build(Alias, alias_data, f"{path}.aliases[{_name(alias_data)}]")
+            if not alias.name.startswith("alias/") or alias.name in here.aliases:
+                raise decoder.fail(f"{path}.aliases[{alias.name}]", "alias names start with alias/ and are unique")
             if alias.target_key_id not in here.keys:
                 raise decoder.fail(
                     f"{path}.aliases[{alias.name}]", f"targets key {alias.target_key_id}, which is not in the file"
@@ -582,12 +669,18 @@ def _material_set(decoder: _Decoder, entry: Any, path: str) -> KeyMaterialSet:
     for n, version in enumerate(versions):
         _check_material(decoder, version, f"{path}.versions[{n}]")
     material = decoder.build(KeyMaterialSet, entry, path, special={"versions": versions})
+    problem = material_set_problem(material)
+    if problem is not None:
+        raise decoder.fail(path, problem)
     if not isinstance(material.current_index, int) or not 0 <= material.current_index < len(versions):
         raise decoder.fail(path, f"current_index {material.current_index!r} is out of range")
     return material
 
 
 def _check_material(decoder: _Decoder, version: KeyMaterial, path: str) -> None:
+    problem = material_problem(version)
+    if problem is not None:
+        raise decoder.fail(path, problem)
     if not isinstance(version.material_id, str) or len(version.material_id) != 64:
         raise decoder.fail(path, "material_id must be 64 hex digits")
     try:
@@ -617,6 +710,9 @@ def _key(decoder: _Decoder, data: Any, path: str) -> Key:
     # grants and extras are decoded in the second pass (they may refer to other keys).
     fields = {name: value for name, value in data.items() if name not in ("grants", "extras")}
     key = decoder.build(Key, fields, path, special={"spec": spec, "material": sets[index]})
+    problem = key_problem(key)
+    if problem is not None:
+        raise decoder.fail(path, problem)
     if sets[index].current.spec != spec.name:
         raise decoder.fail(path, f"key spec {spec.name} does not match its material ({sets[index].current.spec})")
     return key
@@ -646,35 +742,57 @@ def _iam(mock: KmsMock, decoder: _Decoder, data: Any) -> Any:
     return registry
 
 
-def _apply(mock: KmsMock, staged: _Staged) -> None:
-    """Swap the decoded state in. Nothing here can fail on the file's content."""
+def _apply(mock: KmsMock, staged: _Staged, source: str) -> None:
+    """Swap the decoded state in; if anything fails (a feature's hook, a timer), put the
+    previous state back and raise StateError: a load never leaves the mock half-replaced."""
     backend = mock.backend
     with backend.lock:
-        # The Backend keeps regions and timers privately; loading replaces both wholesale
-        # (old timers would act on the keys they were made for).
-        backend._regions.clear()
-        backend._events.clear()
-        for here in staged.regions:
-            backend._regions[(here.account, here.region)] = here
-        replaced = {}
-        for name, value in list(backend.extras.items()):
-            if _is_feature_object(value):
-                replaced[id(value)] = staged.backend_extras.get(name)
-                del backend.extras[name]
-        backend.extras.update(staged.backend_extras)
-        old_iam = mock.iam
-        mock.iam = staged.iam if staged.iam is not None else type(old_iam)(mock)
-        replaced[id(old_iam)] = mock.iam
-        # Attributes of the mock that pointed at replaced objects (e.g. kms_mock.custom_key_stores).
-        for attribute, value in list(vars(mock).items()):
-            if id(value) in replaced and replaced[id(value)] is not None:
-                setattr(mock, attribute, replaced[id(value)])
-        mock.clock.reset()
-        if staged.clock_offset:
-            mock.clock.advance(seconds=staged.clock_offset)
-        _reschedule(backend)
-        for hook in backend.hooks("on_state_loaded"):
-            hook(backend)
+        before = (dict(backend._regions), list(backend._events), dict(backend.extras), dict(vars(mock)),
+                  mock.clock.offset)
+        try:
+            _swap_in(mock, staged)
+        except Exception as error:
+            regions, events, extras, attributes, offset = before
+            backend._regions.clear()
+            backend._regions.update(regions)
+            backend._events[:] = events
+            backend.extras.clear()
+            backend.extras.update(extras)
+            vars(mock).update(attributes)
+            mock.clock.reset()
+            if offset:
+                mock.clock.advance(seconds=offset.total_seconds())
+            raise StateError(f"{source}: cannot apply the state: {error!r} (the mock is unchanged)") from None
+
+
+def _swap_in(mock: KmsMock, staged: _Staged) -> None:
+    """Put the decoded state in place of the mock's (under the backend's lock)."""
+    backend = mock.backend
+    # The Backend keeps regions and timers privately; loading replaces both wholesale
+    # (old timers would act on the keys they were made for).
+    backend._regions.clear()
+    backend._events.clear()
+    for here in staged.regions:
+        backend._regions[(here.account, here.region)] = here
+    replaced = {}
+    for name, value in list(backend.extras.items()):
+        if _is_feature_object(value):
+            replaced[id(value)] = staged.backend_extras.get(name)
+            del backend.extras[name]
+    backend.extras.update(staged.backend_extras)
+    old_iam = mock.iam
+    mock.iam = staged.iam if staged.iam is not None else type(old_iam)(mock)
+    replaced[id(old_iam)] = mock.iam
+    # Attributes of the mock that pointed at replaced objects (e.g. kms_mock.custom_key_stores).
+    for attribute, value in list(vars(mock).items()):
+        if id(value) in replaced and replaced[id(value)] is not None:
+            setattr(mock, attribute, replaced[id(value)])
+    mock.clock.reset()
+    if staged.clock_offset:
+        mock.clock.advance(seconds=staged.clock_offset)
+    _reschedule(backend)
+    for hook in backend.hooks("on_state_loaded"):
+        hook(backend)
 
 
 def _reschedule(backend: Backend) -> None:

@@ -35,7 +35,7 @@ MAX_POLICY_BYTES = 32768
 def check_policy_size(policy: str, limit: int | None = None) -> None:
     """The key policy document size quota (32 KB; ``quotas={"key_policy_size": …}``)."""
     limit = MAX_POLICY_BYTES if limit is None else limit
-    if len(policy.encode("utf-8")) > limit:
+    if len(policy.encode("utf-8", "surrogatepass")) > limit:  # a lone surrogate: counted, not a crash
         # AWS answers LimitExceededException for the 32 KB quota; its text is unrecorded.
         raise LimitExceededException(f"Key policy document size exceeds the limit of {limit} bytes.")
 

@@ -84,14 +84,15 @@ def _snapshot(owner: Any, mapping: Mapping[str, Any]) -> list[str]:
 
 
 def _encode_resume(scope: str, offset: int, name: str) -> str:
-    return base64.urlsafe_b64encode(f"{scope}:{offset}:{name}".encode()).decode()
+    # surrogatepass: a name kept from a request may hold a lone surrogate.
+    return base64.urlsafe_b64encode(f"{scope}:{offset}:{name}".encode("utf-8", "surrogatepass")).decode()
 
 
 def _decode_resume(scope: str, marker: str) -> tuple[int, str | None]:
     """(offset, name of the entry to resume at or None) from a ``paginate_mapping`` marker
     (a plain ``paginate`` marker of the same scope is accepted too)."""
     try:
-        text = base64.urlsafe_b64decode(marker.encode()).decode()
+        text = base64.urlsafe_b64decode(marker.encode()).decode("utf-8", "surrogatepass")
         marker_scope, _, rest = text.partition(":")
         offset, _, name = rest.partition(":")
         value = int(offset)

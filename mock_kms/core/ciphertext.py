@@ -18,7 +18,7 @@ from typing import NamedTuple
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
-from mock_kms.core.errors import InvalidCiphertextException
+from mock_kms.core.errors import InvalidCiphertextException, ValidationException
 
 VERSION = 0x01
 _NONCE = 12
@@ -49,12 +49,26 @@ class ParsedCiphertext(NamedTuple):
 
 
 def encode_context(context: Mapping[str, str] | None) -> bytes:
+    """The encryption context as authenticated data: its UTF-8 pairs, sorted by key.
+
+    A key or value that is not valid Unicode (a lone surrogate, which JSON can spell as
+    ``"\\udc80"`` and plain boto3 sends) has no UTF-8 form and is refused with
+    ValidationException. Guess: AWS's answer is unrecorded; its JSON parser accepts such
+    escapes, and encoding them silently (Java writes ``?``) would let two different contexts
+    authenticate the same ciphertext, so KMS refusing them is the faithful assumption.
+    """
     if not context:
         return b""
     parts = []
     for name in sorted(context):
         for text in (name, context[name]):
-            data = text.encode("utf-8")
+            try:
+                data = text.encode("utf-8")
+            except UnicodeEncodeError:
+                raise ValidationException(
+                    "Encryption context keys and values must be valid Unicode: "
+                    "a key or value contains an unpaired surrogate."
+                ) from None
             parts.append(struct.pack(">I", len(data)))
             parts.append(data)
     return b"".join(parts)

@@ -269,6 +269,11 @@ class CustomKeyStoreRegistry:
     Declarations last for the mock's state (a new activation starts empty).
     """
 
+    # What a saved state restores (checked on load: mock_kms/state_checks.py).
+    clusters: dict[str, CloudHsmCluster]
+    proxies: dict[str, XksProxy]
+    connect_delay: timedelta
+
     def __init__(self, backend: Backend) -> None:
         self._backend = backend
         self.clusters: dict[str, CloudHsmCluster] = {}

@@ -36,6 +36,7 @@ from datetime import datetime, timezone
 from typing import Any, Literal, NamedTuple
 
 from mock_kms.core.errors import MalformedPolicyDocumentException
+from mock_kms.iam.glob import ArnWildcard, Token, Wildcard
 
 __all__ = [
     "Condition",
@@ -178,14 +179,10 @@ class _Unresolvable(Exception):
     treat the statement as not applying (neither its Allow nor its Deny)."""
 
 
-def _glob_to_regex(text: str) -> str:
-    """``*`` = any run of characters (also none), ``?`` = exactly one character."""
-    return "".join(".*" if c == "*" else "." if c == "?" else re.escape(c) for c in text)
-
-
 @functools.lru_cache(maxsize=4096)
-def _compile(regex: str, ignore_case: bool) -> re.Pattern[str]:
-    return re.compile(regex, (re.IGNORECASE | re.DOTALL) if ignore_case else re.DOTALL)
+def _wildcard(tokens: tuple[Token, ...], arn: bool) -> Wildcard | ArnWildcard:
+    """The linear-time matcher of a pattern (iam/glob.py); ARN patterns need five literal colons."""
+    return (ArnWildcard.compile(tokens) if arn else None) or Wildcard.compile(tokens)
 
 
 @dataclass(frozen=True)
@@ -194,9 +191,9 @@ class _Glob:
     (``*``, exact text, ``prefix*``). ``ignore_case`` patterns expect lower-cased input."""
 
     source: str
-    kind: Literal["all", "exact", "prefix", "regex"]
+    kind: Literal["all", "exact", "prefix", "wildcard"]
     text: str = ""  # exact text or prefix, lower-cased if ignore_case
-    regex: re.Pattern[str] | None = None
+    matcher: Wildcard | ArnWildcard | None = None
 
     @staticmethod
     def compile(pattern: str, *, ignore_case: bool = False) -> _Glob:
@@ -207,7 +204,7 @@ class _Glob:
             return _Glob(pattern, "exact", text)
         if text.endswith("*") and "*" not in text[:-1] and "?" not in text:
             return _Glob(pattern, "prefix", text[:-1])
-        return _Glob(pattern, "regex", regex=_compile(_glob_to_regex(text), ignore_case))
+        return _Glob(pattern, "wildcard", matcher=_wildcard(tuple((c, c in "*?") for c in text), False))
 
     def matches(self, value: str) -> bool:
         kind = self.kind
@@ -217,7 +214,7 @@ class _Glob:
             return value == self.text
         if kind == "prefix":
             return value.startswith(self.text)
-        return self.regex.fullmatch(value) is not None  # type: ignore[union-attr]
+        return self.matcher.matches(value)  # type: ignore[union-attr]
 
 
 # A template is a string that may contain policy variables, split at parse time into parts:
@@ -290,23 +287,17 @@ def _pattern(
         arn = False
     if not arn and len(parts) == 1 and parts[0][0] == "lit":
         return _Glob.compile(parts[0][1], ignore_case=ignore_case)  # fast paths
-    regex: list[str] = []
+    tokens: list[Token] = []
     texts: list[str] = []
-    colons = 0
     for part in parts:
         text = _variable_value(values, part[1], part[2]) if part[0] == "var" else part[1]
         texts.append(text)
         if ignore_case:
             text = text.lower()
-        for char in text:
-            if part[0] == "lit" and char in "*?":
-                one = "[^:]" if arn and colons < 5 else "."
-                regex.append(one + "*" if char == "*" else one)
-            else:
-                colons += char == ":"
-                regex.append(re.escape(char))
+        wild = part[0] == "lit"
+        tokens.extend((char, wild and char in "*?") for char in text)
     source = "".join(texts)
-    return _Glob(source, "regex", regex=_compile("".join(regex), ignore_case))
+    return _Glob(source, "wildcard", matcher=_wildcard(tuple(tokens), arn))
 
 
 @dataclass(frozen=True)

@@ -340,6 +340,14 @@ class AccountRoot(Principal):
 class IamRegistry:
     """The identities of one mock, in any number of accounts (``kms_mock.iam``)."""
 
+    # What a saved state restores (checked on load: mock_kms/state_checks.py).
+    _by_access_key: dict[str, Principal]
+    _users: dict[tuple[str, str], User]
+    _groups: dict[tuple[str, str], Group]
+    _roles: dict[tuple[str, str], Role]
+    _roots: dict[str, AccountRoot]
+    _policies: dict[tuple[str, str], IdentityPolicy]
+
     def __init__(self, mock: KmsMock) -> None:
         self._mock = mock
         self._by_access_key: dict[str, Principal] = {}

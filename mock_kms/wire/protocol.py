@@ -128,6 +128,34 @@ def _parse_body(body: bytes | str | None) -> Any:
         raise SerializationException("Start of structure or map found where not expected.") from None
 
 
+def _may_hold_null(body: Any) -> bool:
+    # A UTF-8 body spells null as the bytes b"null"; other encodings are walked regardless.
+    if type(body) is bytes and body.startswith(b"{"):
+        return b"null" in body
+    return True
+
+
+def drop_nulls(value: Any) -> None:
+    """Remove JSON ``null`` members, in place, from every object in a validated request.
+
+    For JSON 1.1 services a ``null`` member means the same as an absent one, so handlers
+    never see ``None``: an optional member falls back to its default and a required one was
+    already answered as missing by the validator. Called after validation, when a ``null``
+    can only be a structure member (the validator refuses ``null`` in lists and map values).
+    Only bodies that contain ``null`` at all are walked, so the usual call pays nothing.
+    """
+    if type(value) is dict:
+        for name in [name for name, item in value.items() if item is None]:
+            del value[name]
+        for item in value.values():
+            if type(item) is dict or type(item) is list:
+                drop_nulls(item)
+    elif type(value) is list:
+        for item in value:
+            if type(item) is dict or type(item) is list:
+                drop_nulls(item)
+
+
 def handle(mock: KmsMock, headers: Mapping[str, Any], body: bytes | str | None) -> WireResponse:
     """Answer one KMS request. Never raises: every failure becomes an AWS error response."""
     try:
@@ -170,6 +198,8 @@ def handle_request(
             plan[0](params)
         record.params = redact(params)  # the journal keeps no plaintext or secret
         plan[1](params)
+        if _may_hold_null(body):
+            drop_nulls(params)
         handler = HANDLERS.get(operation)
         if handler is None:
             raise NotImplementedByMockException(f"mock_kms does not support the {operation} operation yet.")
