@@ -27,7 +27,8 @@ from typing import TYPE_CHECKING, Any
 from botocore.awsrequest import AWSResponse
 from botocore.endpoint import Endpoint
 
-from mock_kms.wire.protocol import TARGET_PREFIX, handle, handle_request
+from mock_kms.wire.protocol import TARGET_PREFIX, handle_request
+from mock_kms.wire.sigv4 import handle_signed
 
 if TYPE_CHECKING:
     from mock_kms.mock import KmsMock
@@ -65,8 +66,10 @@ def _send(self: Endpoint, request: Any) -> AWSResponse:
             body = request.body
             if type(body) is not bytes and hasattr(body, "read"):  # a file-like body (rare for JSON)
                 body = body.read()
-            # The target is already read: skip handle()'s own header lookups.
-            response = handle_request(mock, target, headers.get("Authorization"), body)
+            if mock.verify_signatures:  # mock_kms(verify_signatures=True): the whole request is needed
+                response = handle_signed(mock, request.method, request.url, headers, body)
+            else:  # The target is already read: skip handle()'s own header lookups.
+                response = handle_request(mock, target, headers.get("Authorization"), body)
             return AWSResponse(request.url, response.status, response.headers, _RawBody(response.body))
     return _original_send(self, request)
 
@@ -137,7 +140,7 @@ def _aio_send_for(module_name: str) -> Any:
             body = _body_bytes(request.body)
             if inspect.isawaitable(body):  # an async stream body
                 body = await body
-            response = handle(mock, request.headers, body)
+            response = handle_signed(mock, request.method, request.url, request.headers, body)
             from aiobotocore.awsrequest import AioAWSResponse
 
             return AioAWSResponse(request.url, response.status, response.headers, _AsyncRawBody(response.body))
@@ -150,7 +153,7 @@ def _sync_send_for(module_name: str) -> Any:
     def _vendored_send(self: Any, request: Any) -> Any:
         mock = _active[-1] if _active else None
         if mock is not None and is_kms_target(request.headers.get("X-Amz-Target")):
-            response = handle(mock, request.headers, _body_bytes(request.body))
+            response = handle_signed(mock, request.method, request.url, request.headers, _body_bytes(request.body))
             # The response class of the same botocore copy as the endpoint.
             awsrequest = sys.modules.get(module_name.rsplit(".", 1)[0] + ".awsrequest")
             response_cls = getattr(awsrequest, "AWSResponse", AWSResponse)
@@ -311,7 +314,7 @@ def start_requests_mock(mock: KmsMock) -> Any:
     )
 
     def callback(request: Any) -> tuple[int, dict[str, str], bytes]:
-        response = handle(mock, request.headers, request.body)
+        response = handle_signed(mock, request.method, request.url, request.headers, request.body)
         return response.status, response.headers, response.body
 
     requests_mock.add_callback("POST", _ANY_URL, callback=callback, match=[_requests_matcher])

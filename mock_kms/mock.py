@@ -62,6 +62,8 @@ class KmsMock:
         state: str | os.PathLike[str] | None = None,
         seed: str | os.PathLike[str] | None = None,
         rate_limits: bool | dict[str, float | None] = False,
+        durable: bool = False,
+        verify_signatures: bool = False,
     ) -> None:
         unknown = set(quotas or ()) - set(DEFAULT_QUOTAS)
         if unknown:
@@ -78,6 +80,13 @@ class KmsMock:
         self.intercept_requests = intercept_requests
         self.state_path = state
         self.seed_path = seed
+        if durable and state is None:
+            raise ValueError("durable=True needs state=<path of the state file>")
+        # durable: state is on disk before each success answer (mock_kms/persistence.py).
+        self.durable = durable
+        self.durable_state: Any = None
+        # verify_signatures: SigV4 checked against the principal's secret (mock_kms/wire/sigv4.py).
+        self.verify_signatures = verify_signatures
         self._active = False
         self._lock = threading.Lock()
         self._saved_env: dict[str, str | None] = {}
@@ -157,7 +166,12 @@ class KmsMock:
             if self._active:
                 return self
             self._reset_state()
-            if self.state_path is not None:
+            self.durable_state = None
+            if self.state_path is not None and self.durable:
+                from mock_kms.persistence import make_durable
+
+                make_durable(self, self.state_path)
+            elif self.state_path is not None:
                 from mock_kms.state import load_state
 
                 load_state(self, self.state_path)
@@ -235,6 +249,8 @@ class KmsMock:
             state=self.state_path,
             seed=self.seed_path,
             rate_limits=self._rate_limits_option,
+            durable=self.durable,
+            verify_signatures=self.verify_signatures,
         )
 
     def __call__(self, target: F) -> F:

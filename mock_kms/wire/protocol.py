@@ -193,6 +193,9 @@ def handle_request(
             {"Content-Type": CONTENT_TYPE, "x-amzn-RequestId": request_id},
             _encode(result).encode(),
         )
+        durable = mock.durable_state
+        if durable is not None:
+            durable.commit()  # on disk before the answer leaves (mock_kms/persistence.py)
         journal.finish(record, None)
         return response
     except KMSError as error:
