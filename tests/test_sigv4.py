@@ -151,7 +151,10 @@ def test_scope_for_another_region_or_service(verified):
     status, body = _send(_signed(region="eu-west-1"))
     assert (status, body) == (
         400,
-        {"__type": "InvalidSignatureException", "message": "Credential should be scoped to a valid region, not 'eu-west-1'. "},
+        {
+            "__type": "InvalidSignatureException",
+            "message": "Credential should be scoped to a valid region, not 'eu-west-1'. ",
+        },
     )
     status, body = _send(_signed(service="s3"))
     assert body == {
@@ -167,7 +170,10 @@ def test_missing_or_malformed_authorization(verified):
     request = _signed()
     headers = {name: value for name, value in request.headers.items() if name != "Authorization"}
     response = requests.post(URL, data=request.body, headers=headers, timeout=5)
-    assert response.json() == {"__type": "MissingAuthenticationTokenException", "message": "Missing Authentication Token"}
+    assert response.json() == {
+        "__type": "MissingAuthenticationTokenException",
+        "message": "Missing Authentication Token",
+    }
 
     assert _send(request, Authorization="AWS AKIDEXAMPLE:c2lnbmF0dXJl")[1] == {
         "__type": "IncompleteSignatureException",
