@@ -7,7 +7,8 @@ any client saw acknowledged, and never leaves half a file.
 
 Mechanism: an atomic snapshot replace, group-committed. After a request succeeds (inside
 ``wire.protocol.handle_request``, before the answer is returned), :meth:`DurableState.commit`
-makes sure a snapshot taken *after* that request's change is on disk:
+(through :meth:`DurableState.acknowledge`) makes sure a snapshot taken *after* that request's
+change — including what the call journal notes, the key's last usage — is on disk:
 
 1. the whole state is encoded with ``state.dump_state`` (the same format ``kms_mock.save``
    writes and ``kms_mock.load`` reads, so nothing about the file is new);
@@ -38,8 +39,10 @@ import threading
 from typing import TYPE_CHECKING
 
 from mock_kms.core.errors import KMSInternalException
+from mock_kms.wire.protocol import WireResponse
 
 if TYPE_CHECKING:
+    from mock_kms.journal import CallRecord
     from mock_kms.mock import KmsMock
 
 
@@ -86,6 +89,16 @@ class DurableState:
                     self._writing = False
                     self._condition.notify_all()
                 self._durable = max(self._durable, covered)
+
+    def acknowledge(self, record: CallRecord, response: WireResponse) -> WireResponse:
+        """``response`` once the state is on disk; else the error (the journal record says so)."""
+        try:
+            self.commit()
+        except KMSInternalException as error:
+            record.error_code, record.error_message = error.code, error.message
+            body = json.dumps({"__type": error.code, "message": error.message}).encode()
+            return WireResponse(error.status, {**response.headers}, body)
+        return response
 
     def _write(self) -> None:
         from datetime import datetime, timezone

@@ -61,6 +61,7 @@ def test_every_kind_of_change_is_on_disk_when_answered(tmp_path):
         assert kms_mock.durable_state.snapshots_written == written
         kms.disable_key(KeyId=signer)
         kms.enable_key(KeyId=signer)
+        last_sign = kms.sign(KeyId=signer, Message=b"m", SigningAlgorithm="ECDSA_SHA_256")  # the very last request
 
     with _restarted(path) as again:
         kms = again.client()
@@ -74,6 +75,10 @@ def test_every_kind_of_change_is_on_disk_when_answered(tmp_path):
         assert kms.describe_key(KeyId=doomed)["KeyMetadata"]["KeyState"] == "PendingDeletion"
         assert kms.get_public_key(KeyId=signer)["PublicKey"] == public_key
         assert again.iam.get_user("alice").arn.endswith(":user/alice")
+        # Even what the journal notes after the handler (the key's last usage) was on disk.
+        usage = kms.get_key_last_usage(KeyId=signer)["KeyLastUsage"]
+        assert usage["Operation"] == "Sign"
+        assert usage["KmsRequestId"] == last_sign["ResponseMetadata"]["RequestId"]
         # A deletion due while the server was down happens at its moment after the restart.
         again.clock.advance(days=8)
         with pytest.raises(ClientError) as caught:
