@@ -340,6 +340,9 @@ class KmsMock:
     # -- conveniences -----------------------------------------------------------------
     def client(self, service_name: str = "kms", region_name: str | None = None, **kwargs: Any) -> Any:
         """A boto3 client (botocore client if boto3 is not installed) bound to this mock's region."""
+        if self.verify_signatures:  # the environment's keys are unknown to the mock: sign with its own
+            kwargs.setdefault("aws_access_key_id", MOCK_ACCESS_KEY_ID)
+            kwargs.setdefault("aws_secret_access_key", MOCK_SECRET_ACCESS_KEY)
         kwargs.setdefault("aws_access_key_id", os.environ.get("AWS_ACCESS_KEY_ID", MOCK_ACCESS_KEY_ID))
         kwargs.setdefault("aws_secret_access_key", os.environ.get("AWS_SECRET_ACCESS_KEY", MOCK_SECRET_ACCESS_KEY))
         return make_client(service_name, region_name or self.region, **kwargs)

@@ -236,3 +236,12 @@ def test_off_by_default():
     with mock_kms() as kms_mock:
         assert kms_mock.verify_signatures is False
         assert "Keys" in _client(secret="anything at all").list_keys()
+
+
+def test_configured_environment_keys_are_unknown_but_the_mock_client_signs_right(monkeypatch):
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")  # moto's habit
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    with mock_kms(verify_signatures=True) as kms_mock:
+        assert "Keys" in kms_mock.client().list_keys()
+        environment_client = boto3.client("kms", region_name="us-east-1")
+        assert _error(environment_client.list_keys)[0] == "UnrecognizedClientException"
