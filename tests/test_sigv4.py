@@ -243,5 +243,5 @@ def test_configured_environment_keys_are_unknown_but_the_mock_client_signs_right
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
     with mock_kms(verify_signatures=True) as kms_mock:
         assert "Keys" in kms_mock.client().list_keys()
-        environment_client = boto3.client("kms", region_name="us-east-1")
+        environment_client = boto3.session.Session().client("kms", region_name="us-east-1")  # reads the env now
         assert _error(environment_client.list_keys)[0] == "UnrecognizedClientException"
