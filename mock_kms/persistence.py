@@ -22,7 +22,9 @@ state file holds is therefore covered — keys, lazily generated key material (m
 Encrypt/GetPublicKey/… and on disk before that ciphertext or public key is answered), aliases,
 grants, tags, policies, rotations, deletions, custom key stores, principals. Time-driven
 transitions (a deletion at the end of its waiting period, an automatic rotation) are derived
-from the saved schedule and the clock, so a restart applies them at the same moment.
+from the saved schedule and the clock, so a restart applies them at the same moment. Changes made
+in-process outside a request (``kms_mock.iam.create_user(...)``, ``kms_mock.clock.advance(...)``)
+are written with the next request's snapshot, or at once by ``kms_mock.durable_state.commit()``.
 
 Why not an append-only log: see BENCHMARKS.md ("Durable state"). In short, a snapshot is
 self-contained (no replay code that could drift from the API, no compaction, no log to

@@ -3,6 +3,7 @@
 Command line (``mock-kms serve`` or ``python -m mock_kms serve``)::
 
     mock-kms serve [--host 127.0.0.1] [--port 4599] [--state FILE] [--seed FILE] [--region REGION]
+                   [--verify-signatures]
 
     aws kms create-key --endpoint-url http://127.0.0.1:4599
     AWS_ENDPOINT_URL_KMS=http://127.0.0.1:4599 node app.js
@@ -18,9 +19,12 @@ The server answers the same JSON 1.1 wire protocol as the in-process mock (``wir
 from a :class:`~mock_kms.mock.KmsMock` of its own that it never activates: nothing in the server's
 process is intercepted. Requests are served concurrently (one thread each; the mock serializes
 state changes). ``GET /health`` (or ``/_mock_kms/health``) answers ``{"status": "ok", …}``. Each
-request is logged on stderr. ``--state FILE`` loads the file at start when it exists and saves the
-state to it on shutdown (SIGINT or SIGTERM); ``--seed FILE`` adds a seed file's keys on start.
-It binds to 127.0.0.1 unless told otherwise: the mock has no authentication worth the name.
+request is logged on stderr. ``--state FILE`` loads the file at start when it exists and keeps it
+on disk: every request answered with success is fsync'ed to it before the answer is sent
+(mock_kms/persistence.py); ``--seed FILE`` adds a seed file's keys on start.
+``--verify-signatures`` checks SigV4 signatures (mock_kms/wire/sigv4.py). It binds to 127.0.0.1
+unless told otherwise, and refuses a non-loopback address without ``--verify-signatures``:
+otherwise any client naming an access key id acts as its owner.
 """
 
 from __future__ import annotations

@@ -25,6 +25,7 @@ from mock_kms import KmsMock, kms_server, mock_kms
 from mock_kms.server import KmsHttpServer
 from mock_kms.state import StateError
 
+GRANTEE = "arn:aws:iam::123456789012:role/worker"
 ALLOW_ALL = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "kms:*", "Resource": "*"}]}
 
 
@@ -177,6 +178,8 @@ def test_crash_at_random_moments_loses_nothing_acknowledged(tmp_path):
     path = tmp_path / "kms.json"
     rng = random.Random(15)
     acknowledged: list[tuple[str, bytes, str | None]] = []  # key id, ciphertext, alias
+    grants: dict[str, str] = {}  # key id -> its acknowledged grant
+    tags: dict[str, str] = {}  # key id -> its acknowledged tag's value
     config = Config(retries={"total_max_attempts": 1}, connect_timeout=2, read_timeout=5)
 
     def client(url: str):
@@ -188,7 +191,7 @@ def test_crash_at_random_moments_loses_nothing_acknowledged(tmp_path):
     for _round in range(4):
         server = ServeProcess(tmp_path, "--state", str(path))
         kms = client(server.url)
-        _check(kms, acknowledged)  # everything acknowledged before every earlier crash
+        _check(kms, acknowledged, grants, tags)  # everything acknowledged before every earlier crash
         killer = threading.Timer(rng.uniform(0.2, 0.8), server.process.send_signal, [signal.SIGKILL])
         killer.start()
         deadline = time.monotonic() + 5
@@ -200,6 +203,10 @@ def test_crash_at_random_moments_loses_nothing_acknowledged(tmp_path):
                 alias = f"alias/k-{len(acknowledged)}"
                 kms.create_alias(AliasName=alias, TargetKeyId=key_id)
                 acknowledged[-1] = (key_id, blob, alias)
+                grant_id = kms.create_grant(KeyId=key_id, GranteePrincipal=GRANTEE, Operations=["Decrypt"])["GrantId"]
+                grants[key_id] = grant_id
+                kms.tag_resource(KeyId=key_id, Tags=[{"TagKey": "grant", "TagValue": grant_id}])
+                tags[key_id] = grant_id
         except (BotoCoreError, ClientError):
             pass  # the server died under the request: that request was never acknowledged
         finally:
@@ -209,12 +216,12 @@ def test_crash_at_random_moments_loses_nothing_acknowledged(tmp_path):
     server = ServeProcess(tmp_path, "--state", str(path))
     try:
         assert len(acknowledged) > 4
-        _check(client(server.url), acknowledged)
+        _check(client(server.url), acknowledged, grants, tags)
     finally:
         server.stop()
 
 
-def _check(kms, acknowledged: list[tuple[str, bytes, str | None]]) -> None:
+def _check(kms, acknowledged: list[tuple[str, bytes, str | None]], grants: dict, tags: dict) -> None:
     listed = set()
     for page in kms.get_paginator("list_keys").paginate():
         listed.update(key["KeyId"] for key in page["Keys"])
@@ -224,6 +231,10 @@ def _check(kms, acknowledged: list[tuple[str, bytes, str | None]]) -> None:
         assert kms.decrypt(CiphertextBlob=blob)["Plaintext"] == key_id.encode()
         if alias is not None:
             assert aliases[alias] == key_id
+    for key_id, grant_id in grants.items():
+        assert grant_id in [grant["GrantId"] for grant in kms.list_grants(KeyId=key_id)["Grants"]]
+    for key_id, value in tags.items():
+        assert {"TagKey": "grant", "TagValue": value} in kms.list_resource_tags(KeyId=key_id)["Tags"]
 
 
 def test_non_loopback_needs_verified_signatures(tmp_path):
