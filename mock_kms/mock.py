@@ -179,6 +179,8 @@ class KmsMock:
                 from mock_kms.seed import load_seed
 
                 load_seed(self, self.seed_path)
+                if self.durable_state is not None:
+                    self.durable_state.commit()  # the seed's keys are on disk from the start
             self._supply_environment()
             interception.activate(self)
             if self.intercept_requests:
@@ -310,6 +312,8 @@ class KmsMock:
         from mock_kms.seed import load_seed
 
         load_seed(self, path)
+        if self.durable_state is not None:
+            self.durable_state.commit()
 
     # -- fault injection (mock_kms/faults.py) -----------------------------------------
     def inject_error(self, operation: str, code: str, message: str | None = None, **options: Any) -> Any:

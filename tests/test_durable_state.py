@@ -249,3 +249,17 @@ def test_non_loopback_needs_verified_signatures(tmp_path):
     )
     assert result.returncode == 2
     assert "not a loopback address, without --verify-signatures" in result.stderr
+
+
+def test_a_seed_loaded_at_start_is_on_disk_at_once(tmp_path):
+    seed = tmp_path / "seed.json"
+    key_id = "1234abcd-12ab-34cd-56ef-1234567890ab"
+    seed.write_text(json.dumps({"Keys": [{"KeyId": key_id, "KeyMaterial": "00" * 32, "Aliases": ["alias/seeded"]}]}))
+    path = tmp_path / "kms.json"
+    with mock_kms(state=path, seed=seed, durable=True):
+        saved = json.loads(path.read_text())  # before any request
+        assert [key["key_id"] for region in saved["regions"] for key in region["keys"]] == [key_id]
+    server = kms_server(state=str(tmp_path / "served.json"), seed=str(seed), durable=True)
+    saved = json.loads((tmp_path / "served.json").read_text())
+    assert [key["key_id"] for region in saved["regions"] for key in region["keys"]] == [key_id]
+    assert server.mock.durable_state is not None
