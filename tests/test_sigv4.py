@@ -245,3 +245,26 @@ def test_configured_environment_keys_are_unknown_but_the_mock_client_signs_right
         assert "Keys" in kms_mock.client().list_keys()
         environment_client = boto3.session.Session().client("kms", region_name="us-east-1")  # reads the env now
         assert _error(environment_client.list_keys)[0] == "UnrecognizedClientException"
+
+
+def test_host_must_be_signed_and_dates_must_be_readable(verified):
+    request = _signed()
+    unsigned_host = request.headers["Authorization"].replace(
+        "SignedHeaders=content-type;host;", "SignedHeaders=content-type;"
+    )
+    assert unsigned_host != request.headers["Authorization"]
+    assert _send(request, Authorization=unsigned_host)[1] == {
+        "__type": "InvalidSignatureException",
+        "message": "'Host' or ':authority' must be a 'SignedHeader' in the AWS Authorization.",
+    }
+    assert _send(request, **{"X-Amz-Date": "yesterday"})[1] == {
+        "__type": "IncompleteSignatureException",
+        "message": "Date must be in ISO-8601 'basic format'. Got 'yesterday'.",
+    }
+    undated = {name: value for name, value in request.headers.items() if name != "X-Amz-Date"}
+    undated["Date"] = "not a date"
+    body = requests.post(URL, data=request.body, headers=undated, timeout=5).json()
+    assert body == {
+        "__type": "IncompleteSignatureException",
+        "message": "Date must be in ISO-8601 'basic format'. Got 'not a date'.",
+    }
