@@ -29,7 +29,7 @@ from _common import REGION, interleaved
 
 from mock_kms import KmsMock
 from mock_kms.mock import MOCK_ACCESS_KEY_ID
-from mock_kms.persistence import _replace_durably, make_durable
+from mock_kms.persistence import make_durable, replace_durably
 from mock_kms.wire.protocol import handle
 
 HEADERS = {"Authorization": f"AWS4-HMAC-SHA256 Credential={MOCK_ACCESS_KEY_ID}/20260101/{REGION}/kms/aws4_request"}
@@ -72,11 +72,15 @@ def measure(keys: int, rounds: int, batch: int, directory: str) -> dict[str, Any
 
 
 def fsync_floor(directory: str, rounds: int = 50) -> float:
-    target, temporary, content = os.path.join(directory, "floor.json"), os.path.join(directory, "floor.tmp"), b"x" * 1024
+    target, temporary, content = (
+        os.path.join(directory, "floor.json"),
+        os.path.join(directory, "floor.tmp"),
+        b"x" * 1024,
+    )
     best = float("inf")
     for _ in range(rounds):
         start = time.perf_counter()
-        _replace_durably(temporary, target, content)
+        replace_durably(temporary, target, content)
         best = min(best, time.perf_counter() - start)
     return best
 
@@ -89,12 +93,16 @@ def main() -> None:
     sizes = (0, 100) if quick else (0, 100, 1000)
     with tempfile.TemporaryDirectory() as directory:
         floor = fsync_floor(directory)
-        rows = [measure(keys, rounds=3 if quick else 5, batch=5 if quick else 20, directory=directory) for keys in sizes]
+        rows = [
+            measure(keys, rounds=3 if quick else 5, batch=5 if quick else 20, directory=directory) for keys in sizes
+        ]
     if "--json" in sys.argv:
         print(json.dumps({"fsync_floor": floor, "sizes": rows}))
         return
     print(f"fsync'ed atomic replace of a 1 kB file (the floor of any durable acknowledgement): {floor * 1e3:.2f} ms\n")
-    print("| keys in store | state file | Encrypt memory | Encrypt durable | DescribeKey memory | DescribeKey durable |")
+    print(
+        "| keys in store | state file | Encrypt memory | Encrypt durable | DescribeKey memory | DescribeKey durable |"
+    )
     print("|---:|---:|---:|---:|---:|---:|")
     for row in rows:
         print(

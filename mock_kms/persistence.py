@@ -114,7 +114,7 @@ class DurableState:
             return
         stamped = f'{text[:-1]},"saved_at":"{datetime.now(timezone.utc).isoformat()}"}}\n'
         try:
-            _replace_durably(self._temporary, self.path, stamped.encode("utf-8"))
+            replace_durably(self._temporary, self.path, stamped.encode("utf-8"))
         except OSError as error:
             # Not on AWS's list: the mock's own failure, said plainly, with HTTP 500 as AWS
             # sends KMSInternalException.
@@ -127,7 +127,7 @@ class DurableState:
         self.snapshots_written += 1
 
 
-def _replace_durably(temporary: str, target: str, content: bytes) -> None:
+def replace_durably(temporary: str, target: str, content: bytes) -> None:
     """Write ``content`` to ``target`` atomically and durably (fsync file, rename, fsync dir)."""
     descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     try:
