@@ -12,7 +12,10 @@ change — including what the call journal notes, the key's last usage — is on
 
 1. the whole state is encoded with ``state.dump_state`` (the same format ``kms_mock.save``
    writes and ``kms_mock.load`` reads, so nothing about the file is new);
-2. if it equals what is already on disk (a DescribeKey, a ListAliases…) nothing is written;
+2. if it equals what is already on disk (a DescribeKey, a ListAliases…) nothing is written —
+   reads are compared too, rather than skipped by name: a read may create an AWS managed key
+   (``alias/aws/<service>``), or show a change whose own request is still being saved, and a
+   comparison needs no list of which operation changes what;
 3. else it goes to ``FILE.tmp``, which is fsync'ed, renamed over ``FILE`` (``os.replace`` is
    atomic), and the directory is fsync'ed so the rename itself survives a power cut.
 
