@@ -268,3 +268,23 @@ def test_host_must_be_signed_and_dates_must_be_readable(verified):
         "__type": "IncompleteSignatureException",
         "message": "Date must be in ISO-8601 'basic format'. Got 'not a date'.",
     }
+
+
+def test_aws_cli_in_process(monkeypatch, capsys, tmp_path):
+    """The aws CLI's own driver (its vendored botocore, when it has one) signs right; a wrong secret fails."""
+    clidriver = pytest.importorskip("awscli.clidriver")
+    for name in ("AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_KMS", "AWS_SESSION_TOKEN"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "no-config"))
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "no-credentials"))
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", MOCK_ACCESS_KEY_ID)
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", MOCK_SECRET_ACCESS_KEY)
+    with mock_kms(verify_signatures=True):
+        capsys.readouterr()
+        assert clidriver.create_clidriver().main(["--region", "us-east-1", "kms", "create-key"]) == 0
+        assert json.loads(capsys.readouterr().out)["KeyMetadata"]["KeyState"] == "Enabled"
+        monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "wrong")
+        assert clidriver.create_clidriver().main(["--region", "us-east-1", "kms", "list-keys"]) != 0
+        assert f"(InvalidSignatureException) when calling the ListKeys operation: {SIGNATURE_MISMATCH}" in (
+            capsys.readouterr().err
+        )
