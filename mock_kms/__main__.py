@@ -13,7 +13,17 @@ def main(argv: list[str] | None = None) -> int:
     serve = commands.add_parser("serve", help="serve the KMS API over HTTP (for the aws CLI and other SDKs)")
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=4599)
-    serve.add_argument("--state", help="load state from this file at start and save it on shutdown")
+    serve.add_argument(
+        "--state",
+        help="load state from this file at start (if it exists) and keep it on disk: every request "
+        "answered with success is saved (fsync) before its answer is sent",
+    )
+    serve.add_argument(
+        "--verify-signatures",
+        action="store_true",
+        help="check SigV4 signatures against the secret of the access key's principal "
+        "(required to listen on a non-loopback address)",
+    )
     serve.add_argument("--seed", help="a seed file (JSON or TOML) declaring keys, aliases and principals")
     serve.add_argument("--region", help="default region for requests that name none")
     args = parser.parse_args(argv)
@@ -23,7 +33,14 @@ def main(argv: list[str] | None = None) -> int:
         return run_demo()
     from mock_kms.server import serve_forever
 
-    return serve_forever(host=args.host, port=args.port, state=args.state, seed=args.seed, region=args.region)
+    return serve_forever(
+        host=args.host,
+        port=args.port,
+        state=args.state,
+        seed=args.seed,
+        region=args.region,
+        verify_signatures=args.verify_signatures,
+    )
 
 
 if __name__ == "__main__":

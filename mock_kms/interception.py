@@ -31,7 +31,8 @@ from typing import TYPE_CHECKING, Any
 from botocore.awsrequest import AWSResponse
 from botocore.endpoint import Endpoint
 
-from mock_kms.wire.protocol import TARGET_PREFIX, handle, handle_request
+from mock_kms.wire.protocol import TARGET_PREFIX, handle_request
+from mock_kms.wire.sigv4 import handle_signed
 
 if TYPE_CHECKING:
     from mock_kms.mock import KmsMock
@@ -69,8 +70,10 @@ def _send(self: Endpoint, request: Any) -> AWSResponse:
             body = request.body
             if type(body) is not bytes and hasattr(body, "read"):  # a file-like body (rare for JSON)
                 body = body.read()
-            # The target is already read: skip handle()'s own header lookups.
-            response = handle_request(mock, target, headers.get("Authorization"), body)
+            if mock.verify_signatures:  # mock_kms(verify_signatures=True): the whole request is needed
+                response = handle_signed(mock, request.method, request.url, headers, body)
+            else:  # The target is already read: skip handle()'s own header lookups.
+                response = handle_request(mock, target, headers.get("Authorization"), body)
             return AWSResponse(request.url, response.status, response.headers, _RawBody(response.body))
     return _original_send(self, request)
 
@@ -144,7 +147,7 @@ def _aio_send_for(original: Any) -> Any:
             body = _body_bytes(request.body)
             if inspect.isawaitable(body):  # an async stream body
                 body = await body
-            response = handle(mock, request.headers, body)
+            response = handle_signed(mock, request.method, request.url, request.headers, body)
             from aiobotocore.awsrequest import AioAWSResponse
 
             return AioAWSResponse(request.url, response.status, response.headers, _AsyncRawBody(response.body))
@@ -157,7 +160,7 @@ def _sync_send_for(original: Any, response_cls: Any) -> Any:
     def _vendored_send(self: Any, request: Any) -> Any:
         mock = _active[-1] if _active else None
         if mock is not None and is_kms_target(request.headers.get("X-Amz-Target")):
-            response = handle(mock, request.headers, _body_bytes(request.body))
+            response = handle_signed(mock, request.method, request.url, request.headers, _body_bytes(request.body))
             return response_cls(request.url, response.status, response.headers, _RawBody(response.body))
         return original(self, request)
 
@@ -369,10 +372,51 @@ def start_requests_mock(mock: KmsMock) -> Any:
     )
 
     def callback(request: Any) -> tuple[int, dict[str, str], bytes]:
-        response = handle(mock, request.headers, request.body)
+        response = handle_signed(mock, request.method, request.url, request.headers, request.body)
         return response.status, response.headers, response.body
 
     requests_mock.add_callback("POST", _ANY_URL, callback=callback, match=[_requests_matcher])
     requests_mock.add_passthru(_ANY_URL)
     requests_mock.start()
     return requests_mock
+
+
+def _requests_mock_of(send: Any) -> Any:
+    """The ``responses.RequestsMock`` whose patch of ``HTTPAdapter.send`` this is, or None."""
+    for cell in getattr(send, "__closure__", None) or ():
+        try:
+            value = cell.cell_contents
+        except ValueError:  # an empty cell
+            continue
+        if hasattr(value, "_patcher") and hasattr(value, "_on_request"):
+            return value
+    return None
+
+
+def detach_requests_patch(requests_mock: Any) -> None:
+    """Before ``requests_mock.stop()``: if another ``responses`` mock patched ``HTTPAdapter.send``
+    after it and is still on (moto's and mock_kms's, stopped in the other order), hand that one
+    what ``requests_mock`` replaced. Unpatching now would remove the later patch too, and the later
+    stop would then put this stale one back for good."""
+    import requests.adapters
+
+    patcher = requests_mock._patcher
+    if patcher is None or not hasattr(patcher, "temp_original"):
+        return
+    mine = patcher.new
+    above = _requests_mock_of(requests.adapters.HTTPAdapter.send)
+    while above is not None and above is not requests_mock and above._patcher is not None:
+        above_patcher = above._patcher
+        beneath = getattr(above_patcher, "temp_original", None)
+        if beneath is mine:
+            above_patcher.temp_original = patcher.temp_original
+            if above._real_send is mine:  # its pass-through went to the patch that goes away
+                above._real_send = patcher.temp_original
+            requests_mock._patcher = None  # nothing of its own left in place to undo
+            return
+        above = _requests_mock_of(beneath)
+
+
+def stop_requests_mock(requests_mock: Any) -> None:
+    detach_requests_patch(requests_mock)
+    requests_mock.stop(allow_assert=False)

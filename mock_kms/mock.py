@@ -94,6 +94,8 @@ class KmsMock:
         rate_limits: bool | dict[str, float | None] = False,
         multi_region_delay: timedelta | float = 0,
         predefined_aws_aliases: bool = True,
+        durable: bool = False,
+        verify_signatures: bool = False,
     ) -> None:
         unknown = set(quotas or ()) - set(DEFAULT_QUOTAS)
         if unknown:
@@ -116,6 +118,13 @@ class KmsMock:
         # ListAliases lists AWS's predefined alias/aws/* aliases (as AWS and moto do); False: only
         # the aliases that name a key (core/managed_keys.py).
         self.predefined_aws_aliases = predefined_aws_aliases
+        if durable and state is None:
+            raise ValueError("durable=True needs state=<path of the state file>")
+        # durable: state is on disk before each success answer (mock_kms/persistence.py).
+        self.durable = durable
+        self.durable_state: Any = None
+        # verify_signatures: SigV4 checked against the principal's secret (mock_kms/wire/sigv4.py).
+        self.verify_signatures = verify_signatures
         self._active = False
         self._lock = threading.Lock()
         self._saved_env: dict[str, str | None] = {}
@@ -196,7 +205,12 @@ class KmsMock:
             if self._active:
                 return self
             self._reset_state()
-            if self.state_path is not None:
+            self.durable_state = None
+            if self.state_path is not None and self.durable:
+                from mock_kms.persistence import make_durable
+
+                make_durable(self, self.state_path)
+            elif self.state_path is not None:
                 from mock_kms.state import load_state
 
                 load_state(self, self.state_path)
@@ -204,6 +218,8 @@ class KmsMock:
                 from mock_kms.seed import load_seed
 
                 load_seed(self, self.seed_path)
+                if self.durable_state is not None:
+                    self.durable_state.commit()  # the seed's keys are on disk from the start
             self._activate()
         return self
 
@@ -230,7 +246,7 @@ class KmsMock:
             self._active = False
             interception.cancel_requests_interception(self)
             if self._requests_mock is not None:
-                self._requests_mock.stop(allow_assert=False)
+                interception.stop_requests_mock(self._requests_mock)
                 self._requests_mock = None
             interception.deactivate(self)
             self._restore_environment()
@@ -241,7 +257,7 @@ class KmsMock:
             if self._active:
                 self._requests_mock = requests_mock
                 return
-        requests_mock.stop(allow_assert=False)  # stopped in the meantime
+        interception.stop_requests_mock(requests_mock)  # stopped in the meantime
 
     def __enter__(self) -> KmsMock:
         return self.start()
@@ -291,6 +307,8 @@ class KmsMock:
             rate_limits=self._rate_limits_option,
             multi_region_delay=self.multi_region_delay,
             predefined_aws_aliases=self.predefined_aws_aliases,
+            durable=self.durable,
+            verify_signatures=self.verify_signatures,
         )
 
     def __call__(self, target: F) -> F:
@@ -349,6 +367,8 @@ class KmsMock:
         from mock_kms.seed import load_seed
 
         load_seed(self, path)
+        if self.durable_state is not None:
+            self.durable_state.commit()
 
     # -- fault injection (mock_kms/faults.py) -----------------------------------------
     def inject_error(
@@ -406,6 +426,9 @@ class KmsMock:
     # -- conveniences -----------------------------------------------------------------
     def client(self, service_name: str = "kms", region_name: str | None = None, **kwargs: Any) -> Any:
         """A boto3 client (botocore client if boto3 is not installed) bound to this mock's region."""
+        if self.verify_signatures:  # the environment's keys are unknown to the mock: sign with its own
+            kwargs.setdefault("aws_access_key_id", MOCK_ACCESS_KEY_ID)
+            kwargs.setdefault("aws_secret_access_key", MOCK_SECRET_ACCESS_KEY)
         kwargs.setdefault("aws_access_key_id", os.environ.get("AWS_ACCESS_KEY_ID", MOCK_ACCESS_KEY_ID))
         kwargs.setdefault("aws_secret_access_key", os.environ.get("AWS_SECRET_ACCESS_KEY", MOCK_SECRET_ACCESS_KEY))
         return make_client(service_name, region_name or self.region, **kwargs)

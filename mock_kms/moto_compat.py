@@ -84,7 +84,14 @@ def patch(models: Any) -> None:
         if mock is not None:
             mock._supply_environment()  # ...so the active mock supplies its own again
 
+    moto_stop = requests_mock.stop
+
+    def stop(allow_assert: bool = True) -> None:
+        interception.detach_requests_patch(requests_mock)  # moto stopping before mock_kms
+        moto_stop(allow_assert)
+
     _replace(stubber_class, "__call__", __call__, _restore)
+    _replace(requests_mock, "stop", stop, _restore)
     _replace(requests_mock, "_on_request", _on_request, _restore)
     _replace(mock_aws_class, "_unmock_env_variables", _unmock_env_variables, _restore)
 

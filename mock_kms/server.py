@@ -3,6 +3,7 @@
 Command line (``mock-kms serve`` or ``python -m mock_kms serve``)::
 
     mock-kms serve [--host 127.0.0.1] [--port 4599] [--state FILE] [--seed FILE] [--region REGION]
+                   [--verify-signatures]
 
     aws kms create-key --endpoint-url http://127.0.0.1:4599
     AWS_ENDPOINT_URL_KMS=http://127.0.0.1:4599 node app.js
@@ -18,9 +19,12 @@ The server answers the same JSON 1.1 wire protocol as the in-process mock (``wir
 from a :class:`~mock_kms.mock.KmsMock` of its own that it never activates: nothing in the server's
 process is intercepted. Requests are served concurrently (one thread each; the mock serializes
 state changes). ``GET /health`` (or ``/_mock_kms/health``) answers ``{"status": "ok", …}``. Each
-request is logged on stderr. ``--state FILE`` loads the file at start when it exists and saves the
-state to it on shutdown (SIGINT or SIGTERM); ``--seed FILE`` adds a seed file's keys on start.
-It binds to 127.0.0.1 unless told otherwise: the mock has no authentication worth the name.
+request is logged on stderr. ``--state FILE`` loads the file at start when it exists and keeps it
+on disk: every request answered with success is fsync'ed to it before the answer is sent
+(mock_kms/persistence.py); ``--seed FILE`` adds a seed file's keys on start.
+``--verify-signatures`` checks SigV4 signatures (mock_kms/wire/sigv4.py). It binds to 127.0.0.1
+unless told otherwise, and refuses a non-loopback address without ``--verify-signatures``:
+otherwise any client naming an access key id acts as its owner.
 
 The front door answers broken HTTP itself, always AWS-shaped (``{"__type", "message"}``, 4xx):
 bodies over ``MAX_BODY_BYTES`` are refused before they are read, connections silent for
@@ -30,6 +34,7 @@ bodies over ``MAX_BODY_BYTES`` are refused before they are read, connections sil
 from __future__ import annotations
 
 import http
+import ipaddress
 import json
 import os
 import signal
@@ -40,7 +45,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import IO, Any
 
 from mock_kms.mock import KmsMock
-from mock_kms.wire.protocol import handle
+from mock_kms.wire.sigv4 import handle_signed
 
 HEALTH_PATHS = ("/health", "/_mock_kms/health")
 DEFAULT_PORT = 4599
@@ -94,7 +99,8 @@ class KmsRequestHandler(BaseHTTPRequestHandler):
         except _RefusedRequest as refused:
             self._refuse(refused.status, refused.code, refused.message)
             return
-        response = handle(self.server.mock, self.headers, body)
+        url = f"http://{self.headers.get('Host') or self.server.url.split('//', 1)[1]}{self.path}"
+        response = handle_signed(self.server.mock, self.command, url, self.headers, body)
         self._send(response.status, response.headers, response.body)
         if self.server.log is not None:
             target = self.headers.get("X-Amz-Target", "-")
@@ -252,6 +258,12 @@ class KmsHttpServer(ThreadingHTTPServer):
         *,
         request_timeout: float | None = REQUEST_TIMEOUT,
     ) -> None:
+        if not mock.verify_signatures and not is_loopback(host):
+            raise ValueError(
+                f"refusing to listen on {host or 'all addresses'}, which is not a loopback address, without "
+                "--verify-signatures (verify_signatures=True): without them any client that names an access "
+                "key id acts as its owner. Listen on 127.0.0.1, or verify signatures."
+            )
         self.mock = mock
         self.log = log
         self.request_timeout = request_timeout
@@ -272,15 +284,40 @@ def _too_large(length: int) -> _RefusedRequest:
     )
 
 
+def is_loopback(host: str) -> bool:
+    """``host`` can only be reached from this machine (127.0.0.0/8, ::1, localhost)."""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
 def _version() -> str:
     from mock_kms import __version__
 
     return __version__
 
 
-def _new_mock(region: str | None, state: str | None, seed: str | None, log: IO[str] | None) -> KmsMock:
-    mock = KmsMock(region=region)
-    if state is not None:
+def _new_mock(
+    region: str | None,
+    state: str | None,
+    seed: str | None,
+    log: IO[str] | None,
+    durable: bool = False,
+    verify_signatures: bool = False,
+) -> KmsMock:
+    mock = KmsMock(region=region, verify_signatures=verify_signatures)
+    if state is not None and durable:
+        from mock_kms.persistence import make_durable
+
+        existed = os.path.exists(state)
+        make_durable(mock, state)
+        if log is not None:
+            done = f"loaded state from {state}" if existed else f"created {state}"
+            log.write(f"mock-kms: {done} (kept on disk: each success is saved before it is answered)\n")
+    elif state is not None:
         if os.path.exists(state):
             mock.load(state)
             if log is not None:
@@ -300,19 +337,25 @@ def serve_forever(
     state: str | None = None,
     seed: str | None = None,
     region: str | None = None,
+    verify_signatures: bool = False,
 ) -> int:
-    """``mock-kms serve``: serve until SIGINT/SIGTERM, then save ``state`` (if given). Returns 0."""
+    """``mock-kms serve``: serve until SIGINT/SIGTERM. ``state`` is kept on disk after every
+    successful request (mock_kms/persistence.py). Returns 0 (2: could not start)."""
+    from mock_kms.core.errors import KMSError
     from mock_kms.seed import SeedError
     from mock_kms.state import StateError
 
     log = sys.stderr
     try:
-        mock = _new_mock(region, state, seed, log)
+        mock = _new_mock(region, state, seed, log, durable=True, verify_signatures=verify_signatures)
     except (StateError, SeedError) as error:
         log.write(f"mock-kms: {error}\n")
         return 2
     try:
         server = KmsHttpServer(mock, host, port, log=log)
+    except ValueError as error:
+        log.write(f"mock-kms: {error}\n")
+        return 2
     except OSError as error:
         log.write(f"mock-kms: cannot listen on {host}:{port}: {error.strerror or error}\n")
         return 2
@@ -325,6 +368,13 @@ def serve_forever(
     thread = threading.Thread(target=server.serve_forever, name="mock-kms-server", daemon=True)
     thread.start()
     log.write(f"mock-kms {_version()} listening on {server.url} (region {mock.region}, account {mock.account})\n")
+    if verify_signatures:
+        from mock_kms.mock import MOCK_ACCESS_KEY_ID, MOCK_SECRET_ACCESS_KEY
+
+        log.write(
+            "mock-kms: signatures are verified; sign with a principal's keys or with "
+            f"AWS_ACCESS_KEY_ID={MOCK_ACCESS_KEY_ID} AWS_SECRET_ACCESS_KEY={MOCK_SECRET_ACCESS_KEY}\n"
+        )
     log.flush()
     try:
         while not stop.wait(0.5):
@@ -336,8 +386,11 @@ def serve_forever(
         server.server_close()
         thread.join(5)
         if state is not None:
-            mock.save(state)
-            log.write(f"mock-kms: saved state to {state}\n")
+            try:
+                mock.durable_state.commit()  # normally already on disk
+                log.write(f"mock-kms: saved state to {state}\n")
+            except KMSError as error:
+                log.write(f"mock-kms: {error.message}\n")
         log.write("mock-kms: stopped\n")
         log.flush()
     return 0
@@ -350,7 +403,9 @@ class kms_server:
     :class:`KmsMock`, not started) to share its state and call journal with the test, e.g.
     ``kms_server(mock=kms_mock)`` with the ``kms_mock`` fixture; else the server has its own
     (``server.mock``). ``state=``/``seed=`` load files first, as ``mock-kms serve`` does.
-    ``log=sys.stderr`` logs requests.
+    ``log=sys.stderr`` logs requests. ``durable=True`` keeps ``state`` on disk after every
+    successful request (creating it if missing), as ``mock-kms serve --state`` does;
+    ``verify_signatures=True`` checks SigV4 signatures (of the given ``mock`` too).
     """
 
     def __init__(
@@ -363,10 +418,20 @@ class kms_server:
         state: str | None = None,
         seed: str | None = None,
         log: IO[str] | None = None,
+        durable: bool = False,
+        verify_signatures: bool = False,
     ) -> None:
-        self.mock = mock if mock is not None else _new_mock(region, state, seed, None)
+        if durable and state is None:
+            raise ValueError("durable=True needs state=<path of the state file>")
+        self.mock = mock if mock is not None else _new_mock(region, state, seed, None, durable, verify_signatures)
         if mock is not None:
-            if state is not None:
+            if verify_signatures:
+                mock.verify_signatures = True
+            if state is not None and durable:
+                from mock_kms.persistence import make_durable
+
+                make_durable(mock, state)
+            elif state is not None:
                 mock.load(state)
             if seed is not None:
                 mock.load_seed(seed)

@@ -492,24 +492,30 @@ def save_state(mock: KmsMock, path: str | os.PathLike[str]) -> None:
     surrogate sent as ``"\\udc80"``) are written as JSON escapes. A failure raises StateError
     and leaves ``path`` as it was, with no temporary file behind.
     """
-    data = dump_state(mock)
-    data["checksum"] = checksum(data)
-    text = json.dumps(data, indent=1, ensure_ascii=False)
-    try:
-        encoded = text.encode("utf-8")
-    except UnicodeEncodeError:  # a lone surrogate somewhere: escape everything non-ASCII
-        encoded = json.dumps(data, indent=1).encode("ascii")
+    encoded = encode_document(dump_state(mock), indent=1)
     target = os.fspath(path)
     temporary = f"{target}.tmp-{os.getpid()}"
     try:
         with open(temporary, "wb") as stream:
-            stream.write(encoded + b"\n")
+            stream.write(encoded)
         os.replace(temporary, target)
     except OSError as error:
         raise StateError(f"{target}: cannot write the state file: {error}") from None
     finally:
         if os.path.exists(temporary):
             os.remove(temporary)
+
+
+def encode_document(data: dict[str, Any], indent: int | None = None) -> bytes:
+    """A dumped state as the file's bytes, with its checksum. Strings that are not valid
+    Unicode (a lone surrogate a request stored) are written as JSON escapes."""
+    data["checksum"] = checksum(data)
+    separators = None if indent is not None else (",", ":")
+    text = json.dumps(data, indent=indent, separators=separators, ensure_ascii=False)
+    try:
+        return text.encode("utf-8") + b"\n"
+    except UnicodeEncodeError:  # a lone surrogate somewhere: escape everything non-ASCII
+        return json.dumps(data, indent=indent, separators=separators).encode("ascii") + b"\n"
 
 
 def checksum(data: dict[str, Any]) -> str:

@@ -125,8 +125,10 @@ def test_kms_request_reaches_the_mock_not_the_network_send(monkeypatch):
         calls = []
         from mock_kms import interception
 
-        monkeypatch.setattr(interception, "_original_send", lambda self, request: calls.append(request))
-        boto3.client("kms", region_name="us-east-1").list_keys()
+        # Undone before the mock stops: stop() puts _original_send back on Endpoint.
+        with monkeypatch.context() as patch:
+            patch.setattr(interception, "_original_send", lambda self, request: calls.append(request))
+            boto3.client("kms", region_name="us-east-1").list_keys()
         assert calls == []
         assert Endpoint._send is interception._send
     assert Endpoint._send is not interception._send

@@ -254,6 +254,34 @@ def test_moto_is_restored_exactly_after_the_last_stop():
     assert "_on_request" not in vars(models.responses_mock)
 
 
+@pytest.mark.parametrize("moto_stops_first", [True, False])
+def test_stops_in_either_order_leave_requests_unpatched(moto_stops_first, no_network):
+    # Both patch requests' HTTPAdapter.send through `responses`; stopped out of order, neither may
+    # remove the other's patch while it is on, nor put its own stale patch back afterwards.
+    import requests.adapters
+
+    original = requests.adapters.HTTPAdapter.send
+    first, second = (mock_aws(), mock_kms()) if moto_stops_first else (mock_kms(), mock_aws())
+    first.start()
+    second.start()
+    first.stop()
+    try:
+        response = requests.post(
+            "https://kms.us-east-1.amazonaws.com/",
+            data=json.dumps({"Description": "x"}).encode(),
+            headers=hand_signed("TrentService.CreateKey"),
+        )
+        key_id = response.json()["KeyMetadata"]["KeyId"]
+        still_on = second if not moto_stops_first else None
+        if moto_stops_first:  # mock_kms, still active, answers
+            assert active_mock().calls[-1].operation == "CreateKey" and key_id not in moto_key_ids()
+        else:  # moto, still active, answers
+            assert still_on is not None and key_id in moto_key_ids()
+    finally:
+        second.stop()
+    assert requests.adapters.HTTPAdapter.send is original
+
+
 # -- what does not cross over: moto's services use moto's internal KMS -----------------------------
 def test_moto_services_do_not_see_mock_kms_keys(no_network):
     """moto's DynamoDB and S3 store a mock_kms key id as given, unchecked (no key lookup, no encryption

@@ -224,7 +224,9 @@ def handle_request(
             {"Content-Type": CONTENT_TYPE, "x-amzn-RequestId": request_id},
             _encode(result).encode(),
         )
-        journal.finish(record, None)
+        journal.finish(record, None)  # (it notes the key's last usage: state too)
+        if mock.durable_state is not None:  # on disk before the answer leaves (mock_kms/persistence.py)
+            return mock.durable_state.acknowledge(record, response)
         return response
     except KMSError as error:
         if record is not None:

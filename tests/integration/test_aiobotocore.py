@@ -150,3 +150,21 @@ def test_aioboto3_client_and_resource_session(mock):
 
     arn, decrypted = run(scenario())
     assert decrypted["Plaintext"] == b"aioboto3" and decrypted["KeyId"] == arn
+
+
+def test_signatures_are_verified_for_aiobotocore(hermetic_aws_env, no_network):
+    from mock_kms.mock import MOCK_ACCESS_KEY_ID, MOCK_SECRET_ACCESS_KEY
+
+    async def scenario(secret: str) -> str:
+        session = aiobotocore_session.get_session()
+        async with session.create_client(
+            "kms", region_name="us-east-1", aws_access_key_id=MOCK_ACCESS_KEY_ID, aws_secret_access_key=secret
+        ) as client:
+            try:
+                return (await client.create_key())["KeyMetadata"]["KeyState"]
+            except client.exceptions.ClientError as error:
+                return error.response["Error"]["Code"]
+
+    with mock_kms(verify_signatures=True):
+        assert run(scenario(MOCK_SECRET_ACCESS_KEY)) == "Enabled"
+        assert run(scenario("wrong")) == "InvalidSignatureException"
