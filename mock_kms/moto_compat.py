@@ -218,7 +218,8 @@ def kms_error(error: BaseException | None) -> str | None:
         if isinstance(response, dict) and "Error" in response and _raised_by_kms_client(error):
             details = response["Error"]
             operation = getattr(error, "operation_name", "?")
-            return f"{details.get('Code')}: {details.get('Message')} ({operation})"
+            message = details.get("Message")  # AWS sends some errors with an empty one
+            return f"{details.get('Code')}: {message} ({operation})" if message else f"{details.get('Code')} ({operation})"
         error = error.__cause__ or error.__context__
     return None
 
