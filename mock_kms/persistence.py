@@ -108,16 +108,17 @@ class DurableState:
     def _write(self) -> None:
         from datetime import datetime, timezone
 
-        from mock_kms.state import dump_state, encode_document
+        from mock_kms.state import canonical_text, checksum_of, dump_state
 
-        data = dump_state(self.mock)
-        data.pop("saved_at", None)
-        text = json.dumps(data, separators=(",", ":"))  # ASCII: lone surrogates compare too
+        # ASCII JSON without saved_at: equal text means nothing changed, and it is what the
+        # file's checksum covers (lone surrogates are escaped, so it always encodes).
+        text = canonical_text(dump_state(self.mock))
         if text == self._on_disk:
             return
-        data["saved_at"] = datetime.now(timezone.utc).isoformat()
+        saved_at = datetime.now(timezone.utc).isoformat()
+        stamped = f'{text[:-1]},"saved_at":"{saved_at}","checksum":"{checksum_of(text)}"}}\n'
         try:
-            replace_durably(self._temporary, self.path, encode_document(data))
+            replace_durably(self._temporary, self.path, stamped.encode("ascii"))
         except OSError as error:
             # Not on AWS's list: the mock's own failure, said plainly, with HTTP 500 as AWS
             # sends KMSInternalException.

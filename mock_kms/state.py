@@ -81,8 +81,8 @@ fields of keys, key material, aliases and restored objects against their types (
 ``int``, dates, ``dict[str, str]`` tags, grants, …; ``state_checks.py``), key states, usages,
 origins, ARNs and windows against their ranges, references against the file, and the clock
 offset (finite, within a century). ``checksum`` is SHA-256 over the document without that
-member in canonical JSON (sorted keys, no spaces, ASCII): a byte changed after saving (say in
-key material) is refused as corrupted. A file without ``checksum`` (written before it was
+member and ``saved_at``, as compact ASCII JSON in the file's own member order: a byte changed
+after saving (say in key material) is refused as corrupted. A file without ``checksum`` (written before it was
 added, or edited on purpose with the member removed) loads unchecked; older mock_kms versions
 ignore the member, so the format version stays 1.
 
@@ -518,12 +518,24 @@ def encode_document(data: dict[str, Any], indent: int | None = None) -> bytes:
         return json.dumps(data, indent=indent, separators=separators).encode("ascii") + b"\n"
 
 
+# Not covered by the checksum: the checksum itself, and when the file was written.
+_UNCHECKED = ("checksum", "saved_at")
+
+
+def canonical_text(data: dict[str, Any]) -> str:
+    """What the checksum covers: the document without ``checksum`` and ``saved_at`` as compact
+    ASCII JSON, in the document's own member order (reading the file back keeps that order)."""
+    body = {name: value for name, value in data.items() if name not in _UNCHECKED}
+    return json.dumps(body, separators=(",", ":"), allow_nan=True)
+
+
+def checksum_of(text: str) -> str:
+    return "sha256:" + hashlib.sha256(text.encode("ascii")).hexdigest()
+
+
 def checksum(data: dict[str, Any]) -> str:
-    """``"sha256:<hex>"`` over the document without its ``checksum`` member, in a canonical
-    form (sorted keys, no spaces, ASCII): a file changed after it was saved is detected."""
-    body = {name: value for name, value in data.items() if name != "checksum"}
-    canonical = json.dumps(body, sort_keys=True, separators=(",", ":"), allow_nan=True)
-    return "sha256:" + hashlib.sha256(canonical.encode("ascii")).hexdigest()
+    """``"sha256:<hex>"`` over :func:`canonical_text`: a file changed after it was saved is detected."""
+    return checksum_of(canonical_text(data))
 
 
 def _check_checksum(data: dict[str, Any], source: str) -> None:
