@@ -14,6 +14,9 @@ import pytest
 if TYPE_CHECKING:
     from mock_kms.mock import KmsMock
 
+# The RSA key pool's options and session hooks (a module of their own).
+pytest_plugins = ["mock_kms.pytest_rsa_pool"]
+
 
 @pytest.fixture
 def kms_mock() -> Iterator[KmsMock]:
