@@ -83,6 +83,32 @@ def best_of(call: Callable[[], Any], *, rounds: int = 7, number: int = 1000) -> 
     return best
 
 
+def run_process(command: list[str], **options: Any) -> tuple[Any, float, float]:
+    """Run ``command`` to completion: (CompletedProcess, wall-clock seconds, CPU seconds).
+
+    CPU seconds = user + system time of the finished child, from the OS's accounting of
+    waited-for children (``RUSAGE_CHILDREN``); 0 where the platform has no ``resource``.
+    """
+    import subprocess
+
+    try:
+        import resource
+    except ImportError:  # Windows
+        resource = None
+
+    def children_cpu() -> float:
+        if resource is None:
+            return 0.0
+        usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+        return usage.ru_utime + usage.ru_stime
+
+    cpu_before = children_cpu()
+    start = time.perf_counter()
+    done = subprocess.run(command, capture_output=True, text=True, check=False, **options)
+    wall = time.perf_counter() - start
+    return done, wall, children_cpu() - cpu_before
+
+
 def wire_body(params: dict[str, Any]) -> bytes:
     """A JSON 1.1 request body as botocore sends it (blobs in base64)."""
     import base64
