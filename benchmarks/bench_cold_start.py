@@ -145,7 +145,9 @@ def render(results: dict[str, Any]) -> str:
             cells.append(f"{row[field] * 1e3:.0f} | {added}")
         lines.append(f"| {name} | {' | '.join(cells)} |")
     lines.append("")
-    lines.append(f"`import boto3` alone: {median['mock_kms']['boto3_import'] * 1e3:.0f} ms (in every contender's process).")
+    lines.append(
+        f"`import boto3` alone: {median['mock_kms']['boto3_import'] * 1e3:.0f} ms (in every contender's process)."
+    )
     ratio_cpu = added_ratio(median, "process_cpu")
     ratio_wall = added_ratio(median, "process")
     if ratio_cpu is not None and ratio_wall is not None:

@@ -90,3 +90,26 @@ def test_a_pytest_run_without_the_mock_loads_no_botocore_or_cryptography(tmp_pat
     )
     out = _run_python("", cwd=tmp_path, args=("-m", "pytest", "-q", "-p", "no:randomly", "-s"))
     assert "LOADED False False" in out
+
+
+# -- the benchmarks of issue 14 still run (tiny sizes, no timing asserted) ------------------------
+
+
+def test_suite_benchmark_suites_pass(tmp_path, monkeypatch):
+    monkeypatch.syspath_prepend(str(ROOT / "benchmarks"))
+    import bench_suite
+
+    for name in ("floor", "mock_kms", "mock_kms (kms_client)"):
+        folder = tmp_path / name.split()[0] / str(len(name))
+        bench_suite.write_suite(folder, name, tests=4)
+        wall, cpu = bench_suite._run_suite(folder, str(tmp_path / "pycache"))  # raises if a test fails
+        assert wall > 0 and cpu >= 0
+        assert (folder / "test_typical.py").read_text().count("def test_") == 4
+
+
+def test_cold_start_ratio_is_the_share_of_motos_added_cost(monkeypatch):
+    monkeypatch.syspath_prepend(str(ROOT / "benchmarks"))
+    import bench_cold_start
+
+    median = {name: {"process_cpu": cost} for name, cost in (("floor", 0.2), ("mock_kms", 0.25), ("moto", 0.7))}
+    assert round(bench_cold_start.added_ratio(median, "process_cpu"), 3) == 0.1
