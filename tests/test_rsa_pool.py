@@ -309,11 +309,14 @@ def test_pytest_run_uses_the_pool_in_pytest_cache(tmp_path, rsa_2048_keys):
     _assert_fillers_gone(out)
 
 
-def test_cache_clear_empties_the_pool(tmp_path, rsa_2048_keys):
-    suite, out = _inner_suite(tmp_path, 1)
+@pytest.mark.parametrize("workers", [[], ["-n", "2"]], ids=["one-process", "xdist"])
+def test_cache_clear_empties_the_pool(tmp_path, rsa_2048_keys, workers):
+    if workers:
+        pytest.importorskip("xdist")
+    suite, out = _inner_suite(tmp_path, 2)
     pooled = prefill(_suite_pool(suite), rsa_2048_keys[:2])
-    (handed,) = _run_inner(suite, out, "--cache-clear")
-    assert handed not in pooled
+    handed = _run_inner(suite, out, "--cache-clear", *workers)  # xdist: every worker clears the cache
+    assert len(handed) == 2 and not set(handed) & pooled
 
 
 @pytest.mark.parametrize(
