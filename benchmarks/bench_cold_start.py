@@ -157,6 +157,10 @@ def render(results: dict[str, Any]) -> str:
             f"({ratio_wall:.2f} in wall-clock time; mock part: {added_ratio(median, 'mock_part'):.2f}). "
             f"Goal (≤ {GOAL:.2f}, whole process): {'met' if met else 'not met'}."
         )
+        speedup = median["moto"]["mock_part"] / median["mock_kms"]["mock_part"]
+        lines.append(
+            f"Earlier goal (mock part ≥ 5× faster than moto): {speedup:.1f}× — {'met' if speedup >= 5 else 'not met'}."
+        )
     else:
         lines.append("moto is not installed (`pip install -e '.[bench]'`): no comparison.")
     return "\n".join(lines)

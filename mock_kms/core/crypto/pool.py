@@ -44,6 +44,7 @@ _lock = threading.Lock()
 _directory: Path | None = None
 _cap = DEFAULT_CAP
 _filler: subprocess.Popen | None = None
+_filler_parent = 0  # the process that started _filler (a forked child inherits the handle)
 _filler_started = False
 # SHA-256 of every key handed out by this process: a copied pool file is never used twice.
 _handed_out: set[bytes] = set()
@@ -193,14 +194,14 @@ def _note_demand(folder: Path, key_spec: str) -> None:
 
 
 def _start_filler(folder: Path) -> None:
-    global _filler, _filler_started
+    global _filler, _filler_started, _filler_parent
     if _filler_started:
         return
     with _lock:
         if _filler_started:
             return
         _filler_started = True
-        if _filler_running(folder):
+        if not sys.executable or _filler_running(folder):  # no interpreter to start (embedded Python)
             return
         package_parent = str(Path(__file__).resolve().parents[3])
         env = {
@@ -216,6 +217,7 @@ def _start_filler(folder: Path) -> None:
                 env=env,
                 close_fds=True,
             )
+            _filler_parent = os.getpid()
         except OSError:
             _filler = None
 
@@ -225,7 +227,7 @@ def stop_filler() -> None:
     global _filler
     with _lock:
         filler, _filler = _filler, None
-    if filler is not None and filler.poll() is None:
+    if filler is not None and _filler_parent == os.getpid() and filler.poll() is None:  # not a fork's
         filler.terminate()
         try:
             filler.wait(timeout=5)
