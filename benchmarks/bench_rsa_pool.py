@@ -2,7 +2,8 @@
 
 The suite: ``--keys`` tests, each timing (wall clock, inside the test) CreateKey + GetPublicKey
 of a new RSA_4096 key through the ``kms_mock`` fixture (wall clock, and CPU time of the test's
-process: on a shared machine the wall clock of a 1 ms request is mostly other processes' turns). It is run by pytest in fresh
+process: on a shared machine the wall clock of a 1 ms request is mostly other processes' turns),
+then ``--others`` symmetric tests (the rest of a suite: the time the filler has to work in). It is run by pytest in fresh
 processes sharing one cache directory:
 
 * ``pool off`` — ``--mock-kms-rsa-pool=0``: every key generated when first used (as before the pool);
@@ -60,11 +61,21 @@ def test_rsa_{index}():
 """
 
 
-def _suite(folder: Path, keys: int, moto: bool) -> None:
+_OTHER_TEST = """
+def test_other_{index}(kms_mock):
+    kms = kms_mock.client()
+    key_id = kms.create_key()["KeyMetadata"]["KeyId"]
+    blob = kms.encrypt(KeyId=key_id, Plaintext=b"x")["CiphertextBlob"]
+    assert kms.decrypt(CiphertextBlob=blob)["Plaintext"] == b"x"
+"""
+
+
+def _suite(folder: Path, keys: int, moto: bool, others: int = 0) -> None:
     folder.mkdir(parents=True)
     template = _MOTO_TEST if moto else _MOCK_KMS_TEST
     imports = "import boto3\nfrom moto import mock_aws" if moto else ""
     tests = "\n".join(template.format(index=index) for index in range(keys))
+    tests += "\n".join(_OTHER_TEST.format(index=index) for index in range(others))
     (folder / "test_rsa.py").write_text(_SUITE.format(imports=imports, tests=tests))
 
 
@@ -96,14 +107,14 @@ def _pooled(cache: Path) -> int:
     return len(list(folder.glob("RSA_4096-*.key"))) if folder.is_dir() else 0
 
 
-def run(*, keys: int = 10) -> dict[str, Any]:
+def run(*, keys: int = 10, others: int = 200) -> dict[str, Any]:
     from mock_kms.core.crypto import pool
 
     rows: dict[str, Any] = {}
     with tempfile.TemporaryDirectory(prefix="mock_kms-bench-rsa-") as tmp:
         scratch = Path(tmp)
         suite = scratch / "suite"
-        _suite(suite, keys, moto=False)
+        _suite(suite, keys, moto=False, others=others)
         _run(suite, scratch / "warm-up", scratch, "--mock-kms-rsa-pool=0", "-k", "test_rsa_0")  # bytecode
         rows["pool off"] = _run(suite, scratch / "cache-off", scratch, "--mock-kms-rsa-pool=0")
         cache = scratch / "cache"
@@ -121,7 +132,7 @@ def run(*, keys: int = 10) -> dict[str, Any]:
             moto_suite = scratch / "moto-suite"
             _suite(moto_suite, keys, moto=True)
             rows["moto"] = _run(moto_suite, scratch / "cache-moto", scratch)
-    return {"keys": keys, "rows": rows}
+    return {"keys": keys, "others": others, "rows": rows}
 
 
 def render(results: dict[str, Any]) -> str:
@@ -131,8 +142,10 @@ def render(results: dict[str, Any]) -> str:
         "",
         (
             f"A suite of {results['keys']} tests, each timing CreateKey + GetPublicKey of a new RSA_4096 key (wall "
-            "clock, inside the test), run by pytest in fresh processes sharing one cache directory; *left in pool* = "
-            "RSA_4096 keys in the pool after the run. See `benchmarks/bench_rsa_pool.py` for what each row does."
+            f"clock and CPU time, inside the test), then {results['others']} symmetric tests (CreateKey, Encrypt, "
+            "Decrypt), run by pytest in fresh processes sharing one cache directory (moto: the RSA tests alone); "
+            "*left in pool* = RSA_4096 keys in the pool after the run. See `benchmarks/bench_rsa_pool.py` for what "
+            "each row does."
         ),
         "",
         "| run | median ms (wall) | median ms (CPU) | max ms (wall) | whole suite s | left in pool |",
@@ -160,10 +173,11 @@ def main(argv: list[str]) -> None:
 
     parser = argparse.ArgumentParser()
     parser.add_argument("--keys", type=int, default=10)
+    parser.add_argument("--others", type=int, default=200)
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args(argv)
-    emit(run(keys=3 if args.quick else args.keys), render, argv)
+    emit(run(keys=3 if args.quick else args.keys, others=10 if args.quick else args.others), render, argv)
 
 
 if __name__ == "__main__":
