@@ -153,15 +153,13 @@ def test_corrupted_pool_files_are_replaced_by_the_filler(pool_dir, rsa_2048_keys
 
 
 def test_a_pool_directory_that_cannot_be_made_turns_the_pool_off(tmp_path, monkeypatch):
-    monkeypatch.setattr(pool, "_directory", None)
+    for name in ("_directory", "_cap", "_filler_started"):  # the suite's own pool, restored afterwards
+        monkeypatch.setattr(pool, name, getattr(pool, name))
     blocker = tmp_path / "a-file"
     blocker.write_text("not a directory")
     pool.configure(blocker / "pool")
-    try:
-        assert pool.directory() is None
-        assert pool.rsa_private_key("RSA_2048").key_size == 2048
-    finally:
-        pool.configure(None)
+    assert pool.directory() is None
+    assert pool.rsa_private_key("RSA_2048").key_size == 2048
 
 
 # -- filling ------------------------------------------------------------------------------
