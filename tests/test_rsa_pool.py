@@ -370,3 +370,18 @@ def test_outside_pytest_a_pool_directory_is_opt_in(tmp_path, rsa_2048_keys):
     )
     assert with_dir.returncode == 0, with_dir.stderr
     assert with_dir.stdout.split()[0] in pooled
+
+
+def test_a_pool_size_that_is_not_a_number_is_a_usage_error(tmp_path):
+    suite, out = _inner_suite(tmp_path, 1)
+    (suite / "pytest.ini").write_text("[pytest]\nmock_kms_rsa_pool = lots\n")
+    done = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:randomly"],
+        cwd=suite,
+        capture_output=True,
+        text=True,
+        env=_env(POOL_TEST_OUT=str(out)),
+        timeout=120,
+    )
+    assert done.returncode == pytest.ExitCode.USAGE_ERROR
+    assert "mock_kms_rsa_pool must be a whole number of keys (0 = off)" in done.stderr
