@@ -113,3 +113,29 @@ def test_cold_start_ratio_is_the_share_of_motos_added_cost(monkeypatch):
 
     median = {name: {"process_cpu": cost} for name, cost in (("floor", 0.2), ("mock_kms", 0.25), ("moto", 0.7))}
     assert round(bench_cold_start.added_ratio(median, "process_cpu"), 3) == 0.1
+
+
+def test_threads_making_the_first_call_of_a_family_at_once_all_get_answers():
+    out = _run_python(
+        """
+        import sys, threading, boto3
+        from mock_kms import mock_kms
+        with mock_kms() as kms_mock:
+            clients = [boto3.client("kms", region_name="us-east-1") for _ in range(8)]
+            key_id = clients[0].create_key()["KeyMetadata"]["KeyId"]
+            assert "mock_kms.api.rotation" not in sys.modules
+            barrier, answers = threading.Barrier(8), []
+
+            def first_call(kms):
+                barrier.wait()
+                answers.append(kms.get_key_rotation_status(KeyId=key_id)["KeyRotationEnabled"])
+
+            threads = [threading.Thread(target=first_call, args=(kms,)) for kms in clients]
+            for thread in threads:
+                thread.start()
+            for thread in threads:
+                thread.join()
+            print(answers == [False] * 8, [call.error_code for call in kms_mock.calls if call.error_code])
+        """
+    )
+    assert out.split("\n")[0] == "True []"

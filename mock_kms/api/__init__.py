@@ -71,23 +71,33 @@ FAMILIES: dict[str, tuple[str, ...]] = {
     "tags": ("TagResource", "UntagResource", "ListResourceTags"),
 }
 _FAMILY_OF = {name: family for family, names in FAMILIES.items() for name in names}
+# The handlers of families whose import has finished: what requests look up. (A handler is
+# registered while its module is still being imported; another thread must not call it then.)
+READY: dict[str, Handler] = {}
 
-__all__ = ["FAMILIES", "HANDLERS", "load_all", "load_handler"]
+__all__ = ["FAMILIES", "HANDLERS", "READY", "load_all", "load_handler"]
 
 
 def load_handler(operation: str) -> Handler | None:
     """The handler of ``operation``, its family imported if need be; None if the mock has none."""
-    handler = _REGISTERED.get(operation)
+    handler = READY.get(operation)
     if handler is None and operation in _FAMILY_OF:
-        importlib.import_module(f"{__name__}.{_FAMILY_OF[operation]}")
-        handler = _REGISTERED.get(operation)
+        _load_family(_FAMILY_OF[operation])
+        handler = READY.get(operation)
     return handler
+
+
+def _load_family(family: str) -> None:
+    importlib.import_module(f"{__name__}.{family}")  # waits while another thread imports it
+    for name in FAMILIES[family]:
+        if name in _REGISTERED:
+            READY[name] = _REGISTERED[name]
 
 
 def load_all() -> dict[str, Handler]:
     """Every handler (operation -> handler), all families imported."""
     for family in FAMILIES:
-        importlib.import_module(f"{__name__}.{family}")
+        _load_family(family)
     return _REGISTERED
 
 

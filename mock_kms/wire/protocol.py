@@ -11,9 +11,8 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, NamedTuple
 
-from mock_kms.api import load_handler
+from mock_kms.api import READY, load_handler
 from mock_kms.api.context import RequestContext
-from mock_kms.api.registry import HANDLERS
 from mock_kms.core.errors import (
     KMSError,
     KMSInternalException,
@@ -170,7 +169,7 @@ def handle_request(
             plan[0](params)
         record.params = params
         plan[1](params)
-        handler = HANDLERS.get(operation) or load_handler(operation)  # a family's first call imports it
+        handler = READY.get(operation) or load_handler(operation)  # a family's first call imports it
         if handler is None:
             raise NotImplementedByMockException(f"mock_kms does not support the {operation} operation yet.")
         backend = mock.backend
