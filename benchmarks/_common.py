@@ -109,6 +109,15 @@ def run_process(command: list[str], **options: Any) -> tuple[Any, float, float]:
     return done, wall, children_cpu() - cpu_before
 
 
+def pytest_plugin_options() -> list[str]:
+    """``-p mock_kms.pytest_plugin`` when mock_kms's pytest plugin is not installed (a checkout
+    run without ``pip install -e .``), so pytest runs of the benchmarks find the fixtures."""
+    from importlib.metadata import entry_points
+
+    installed = any(entry.name == "mock_kms" for entry in entry_points(group="pytest11"))
+    return [] if installed else ["-p", "mock_kms.pytest_plugin"]
+
+
 def wire_body(params: dict[str, Any]) -> bytes:
     """A JSON 1.1 request body as botocore sends it (blobs in base64)."""
     import base64

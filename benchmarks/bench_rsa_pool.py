@@ -30,7 +30,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from _common import ROOT, run_process
+from _common import ROOT, pytest_plugin_options, run_process
 
 GOAL_MS = 5.0
 
@@ -88,7 +88,8 @@ def _run(folder: Path, cache: Path, scratch: Path, *options: str) -> dict[str, A
     env["OUT"] = str(out)
     env.setdefault("AWS_ACCESS_KEY_ID", "AKIABENCHMARK0000000")
     env.setdefault("AWS_SECRET_ACCESS_KEY", "benchmark-secret")
-    command = [sys.executable, "-m", "pytest", "-q", "-p", "no:randomly", "-o", f"cache_dir={cache}", *options]
+    command = [sys.executable, "-m", "pytest", "-q", "-p", "no:randomly", "-o", f"cache_dir={cache}"]
+    command += [*pytest_plugin_options(), *options]
     done, wall, _ = run_process(command, cwd=folder, env=env)
     if done.returncode != 0:
         raise RuntimeError(f"suite failed:\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}")

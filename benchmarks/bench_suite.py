@@ -31,7 +31,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from _common import ROOT, run_process
+from _common import ROOT, pytest_plugin_options, run_process
 
 GOAL = 25.0  # mock_kms at least 25x faster than moto on the whole suite
 
@@ -141,7 +141,8 @@ def _run_suite(folder: Path, pycache: str, *options: str) -> tuple[float, float]
     env["PYTHONPYCACHEPREFIX"] = pycache
     env.setdefault("AWS_ACCESS_KEY_ID", "AKIABENCHMARK0000000")
     env.setdefault("AWS_SECRET_ACCESS_KEY", "benchmark-secret")
-    command = [sys.executable, "-m", "pytest", "-q", "-p", "no:randomly", "-p", "no:cacheprovider", "-x", *options]
+    command = [sys.executable, "-m", "pytest", "-q", "-p", "no:randomly", "-p", "no:cacheprovider", "-x"]
+    command += [*pytest_plugin_options(), *options]
     done, wall, cpu = run_process(command, cwd=folder, env=env)
     if done.returncode != 0:
         raise RuntimeError(f"suite in {folder} failed:\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}")

@@ -1,4 +1,4 @@
-"""The ``kms_mock`` pytest fixture, registered through the ``pytest11`` entry point.
+"""The ``kms_mock`` and ``kms_client`` pytest fixtures, registered through the ``pytest11`` entry point.
 
 The plugin is loaded by every pytest run in an environment where mock_kms is installed, so it
 imports mock_kms (and botocore) only when a test asks for the fixture.
