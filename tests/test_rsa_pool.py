@@ -111,9 +111,12 @@ def _bad_files(folder: Path, good_key) -> None:
     flipped = bytearray(whole)
     flipped[-10] ^= 0x01
     numbers = good_key.private_numbers()
-    broken = rsa.RSAPrivateNumbers(
-        numbers.p, numbers.q, numbers.d + 2, numbers.dmp1, numbers.dmq1, numbers.iqmp, numbers.public_numbers
-    ).private_key(unsafe_skip_rsa_key_validation=True)
+    broken, broken_crt = (
+        rsa.RSAPrivateNumbers(
+            numbers.p, numbers.q, numbers.d + dd, numbers.dmp1 + dc, numbers.dmq1, numbers.iqmp, numbers.public_numbers
+        ).private_key(unsafe_skip_rsa_key_validation=True)
+        for dd, dc in ((2, 0), (0, 2))
+    )
     pem = good_key.private_bytes(
         serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
     )
@@ -127,6 +130,7 @@ def _bad_files(folder: Path, good_key) -> None:
         "wrong-size": pool.encode("RSA_2048", rsa.generate_private_key(public_exponent=65537, key_size=1024)),
         "ec-key": pool.encode("RSA_2048", ec.generate_private_key(ec.SECP256R1())),
         "inconsistent": pool.encode("RSA_2048", broken),
+        "inconsistent-crt": pool.encode("RSA_2048", broken_crt),
     }
     for name, data in files.items():
         (folder / f"RSA_2048-{name}.key").write_bytes(data)

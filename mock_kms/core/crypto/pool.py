@@ -171,10 +171,16 @@ def _decode(data: bytes, key_spec: str) -> Any:
             return None
         numbers = key.private_numbers()
         public = numbers.public_numbers
-        p, q = numbers.p, numbers.q
-        if public.e != 65537 or p * q != public.n or (public.e * numbers.d) % math.lcm(p - 1, q - 1) != 1:
-            return None
-        return key
+        p, q, d = numbers.p, numbers.q, numbers.d
+        consistent = (
+            public.e == 65537
+            and p * q == public.n
+            and (public.e * d) % math.lcm(p - 1, q - 1) == 1
+            and numbers.dmp1 == d % (p - 1)  # the CRT values OpenSSL signs and decrypts with
+            and numbers.dmq1 == d % (q - 1)
+            and (numbers.iqmp * q) % p == 1
+        )
+        return key if consistent else None
     except Exception:  # whatever a foreign file makes the parser do: not used, never raised
         return None
 
