@@ -93,6 +93,41 @@ def best_of(call: Callable[[], Any], *, rounds: int = 7, number: int = 1000) -> 
     return best
 
 
+def run_process(command: list[str], **options: Any) -> tuple[Any, float, float]:
+    """Run ``command`` to completion: (CompletedProcess, wall-clock seconds, CPU seconds).
+
+    CPU seconds = user + system time of the finished child, from the OS's accounting of
+    waited-for children (``RUSAGE_CHILDREN``); 0 where the platform has no ``resource``.
+    """
+    import subprocess
+
+    try:
+        import resource
+    except ImportError:  # Windows
+        resource = None
+
+    def children_cpu() -> float:
+        if resource is None:
+            return 0.0
+        usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+        return usage.ru_utime + usage.ru_stime
+
+    cpu_before = children_cpu()
+    start = time.perf_counter()
+    done = subprocess.run(command, capture_output=True, text=True, check=False, **options)
+    wall = time.perf_counter() - start
+    return done, wall, children_cpu() - cpu_before
+
+
+def pytest_plugin_options() -> list[str]:
+    """``-p mock_kms.pytest_plugin`` when mock_kms's pytest plugin is not installed (a checkout
+    run without ``pip install -e .``), so pytest runs of the benchmarks find the fixtures."""
+    from importlib.metadata import entry_points
+
+    installed = any(entry.name == "mock_kms" for entry in entry_points(group="pytest11"))
+    return [] if installed else ["-p", "mock_kms.pytest_plugin"]
+
+
 def wire_body(params: dict[str, Any]) -> bytes:
     """A JSON 1.1 request body as botocore sends it (blobs in base64)."""
     import base64

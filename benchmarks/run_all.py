@@ -2,14 +2,15 @@
 
 Each benchmark runs in its own fresh process (so that one's imports, caches and garbage do
 not weigh on the next) and reports JSON; this script prints one Markdown report: the machine,
-then per-call cost, profile, cold start, CreateKey per spec, 100,000 keys and concurrency.
+then per-call cost, profile, cold start, CreateKey per spec, 100,000 keys, concurrency, whole
+pytest suites and RSA keys from the pool.
 
 Options:
   --quick         smaller runs (a minute instead of several): for a smoke test, not for figures
   --write         also put the report into BENCHMARKS.md, between its "results" markers
                   (the notes around them are kept)
   --only a,b      only these benchmarks (per_call, profile, cold_start, create_key, scale, threads,
-                  wildcards)
+                  wildcards, suite, rsa_pool)
 
 moto is compared when it is importable (``pip install -e '.[bench]'``); mock_kms never imports it.
 """
@@ -38,6 +39,8 @@ BENCHMARKS = {
     "scale": "bench_scale",
     "threads": "bench_threads",
     "wildcards": "bench_wildcards",
+    "suite": "bench_suite",
+    "rsa_pool": "bench_rsa_pool",
 }
 START = "<!-- results:start (written by benchmarks/run_all.py --write) -->"
 END = "<!-- results:end -->"

@@ -5,8 +5,8 @@ from __future__ import annotations
 import functools
 import inspect
 import os
+import sys
 import threading
-import unittest
 from collections.abc import Callable
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any, TypeVar, overload
@@ -334,7 +334,8 @@ class KmsMock:
         return wrapper  # type: ignore[return-value]
 
     def _decorate_class(self, cls: type) -> type:
-        if issubclass(cls, unittest.TestCase):
+        unittest = sys.modules.get("unittest")  # not imported here: a TestCase means it is loaded
+        if unittest is not None and issubclass(cls, unittest.TestCase):
             # Wrapping run() puts setUp, the test, tearDown and cleanups inside one fresh mock.
             original_run = cls.run
 

@@ -27,9 +27,11 @@ def run_block(source: str) -> None:
     exec(compile(source, str(README), "exec"), namespace)
     for name, value in list(namespace.items()):
         if name.startswith("test") and inspect.isfunction(value):
-            if "kms_mock" in inspect.signature(value).parameters:
+            parameters = inspect.signature(value).parameters
+            if "kms_mock" in parameters or "kms_client" in parameters:  # the plugin's fixtures
                 with mock_kms() as kms_mock:
-                    value(kms_mock)
+                    fixtures = {"kms_mock": kms_mock, "kms_client": kms_mock.client()}
+                    value(**{parameter: fixtures[parameter] for parameter in parameters})
             else:
                 value()
         elif name[:1].isupper() and inspect.isclass(value) and issubclass(value, __import__("unittest").TestCase):

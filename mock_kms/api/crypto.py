@@ -13,7 +13,7 @@ from typing import Any
 from mock_kms.api.context import RequestContext
 from mock_kms.api.registry import operation
 from mock_kms.core import ciphertext
-from mock_kms.core.crypto import rsa_decrypt, rsa_encrypt, rsa_max_plaintext_length
+from mock_kms.core import crypto as asymmetric  # RSA functions, loaded on first RSA use
 from mock_kms.core.errors import (
     AccessDeniedException,
     CustomKeyStoreNotFoundException,
@@ -68,7 +68,7 @@ def encrypt_with(key: Key, plaintext: bytes, context: Mapping[str, str] | None, 
     material = key.material.current
     if key.spec.is_symmetric:
         return ciphertext.seal(key.arn, material.material_id, material.secret, plaintext, context), material
-    return rsa_encrypt(material.private_key.public_key(), key.spec.name, algorithm, plaintext), material
+    return asymmetric.rsa_encrypt(material.private_key.public_key(), key.spec.name, algorithm, plaintext), material
 
 
 def check_encryption(key: Key, context: Mapping[str, str] | None, algorithm: str, operation_name: str) -> None:
@@ -118,7 +118,7 @@ def open_ciphertext(
         if named is None:
             raise ValidationException("KeyId is required for ciphertext encrypted under an asymmetric KMS key.")
         material = key.material.current
-        return key, rsa_decrypt(material.private_key, key.spec.name, algorithm, blob), None
+        return key, asymmetric.rsa_decrypt(material.private_key, key.spec.name, algorithm, blob), None
     if parsed is None:
         parsed = ciphertext.parse(blob)
         if parsed.key_id != key.key_id:
@@ -280,7 +280,7 @@ def _check_rsa_size(key: Key, algorithm: str, plaintext: bytes) -> None:
         if not key.spec.name.startswith("RSA_"):
             # SM2PKE (limit 1024 bytes): the crypto layer answers UnsupportedOperationException.
             return
-        limit = rsa_max_plaintext_length(key.spec.name, algorithm)
+        limit = asymmetric.rsa_max_plaintext_length(key.spec.name, algorithm)
         if len(plaintext) > limit:
             raise ValidationException(
                 f"Algorithm {algorithm} and key spec {key.spec.name} cannot encrypt data larger than {limit} bytes."

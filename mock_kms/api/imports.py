@@ -40,12 +40,13 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.asymmetric import padding, rsa
+from cryptography.hazmat.primitives.asymmetric import padding
 from cryptography.hazmat.primitives.keywrap import InvalidUnwrap, aes_key_unwrap_with_padding
 
 from mock_kms.api.context import RequestContext
 from mock_kms.api.registry import operation
 from mock_kms.core import lifecycle
+from mock_kms.core.crypto import pool as rsa_pool
 from mock_kms.core.errors import (
     ExpiredImportTokenException,
     IncorrectKeyMaterialException,
@@ -81,7 +82,6 @@ WRAPPING_ALGORITHMS: dict[str, tuple[str, type[hashes.HashAlgorithm]]] = {
     "RSA_AES_KEY_WRAP_SHA_1": ("RSA_AES_KEY_WRAP", hashes.SHA1),
     "RSA_AES_KEY_WRAP_SHA_256": ("RSA_AES_KEY_WRAP", hashes.SHA256),
 }
-WRAPPING_KEY_BITS = {"RSA_2048": 2048, "RSA_3072": 3072, "RSA_4096": 4096}
 
 # Imported HMAC key material: allowed lengths in bytes (AWS Developer Guide, "Requirements
 # for imported key material").
@@ -105,8 +105,8 @@ class ImportParameters:
 # -- wrapping keys --------------------------------------------------------------------
 # RSA_4096 generation takes ~1 s. Every GetParametersForImport of one mock gets a
 # different key pair (as in AWS: a public key only works with its own token), but the
-# pairs are drawn from a process-wide pool, so the n-th call of every mock reuses the same
-# pair and a test suite pays for each size once.
+# pairs are kept process-wide, so the n-th call of every mock reuses the same pair and a
+# test suite pays for each size once; each pair comes from the RSA pool (core/crypto/pool.py).
 _pool_lock = threading.Lock()
 _wrapping_key_pool: dict[str, list[Any]] = {}
 
@@ -134,7 +134,7 @@ def _wrapping_key(backend: Any, spec: str) -> Any:
     with _pool_lock:
         pool = _wrapping_key_pool.setdefault(spec, [])
         while len(pool) <= index:
-            pool.append(rsa.generate_private_key(public_exponent=65537, key_size=WRAPPING_KEY_BITS[spec]))
+            pool.append(rsa_pool.rsa_private_key(spec))
         return pool[index]
 
 

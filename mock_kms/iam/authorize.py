@@ -40,15 +40,17 @@ from mock_kms.core.errors import AccessDeniedException, MalformedPolicyDocumentE
 from mock_kms.core.grants import allowing_grant
 from mock_kms.core.keys import default_key_policy, partition_for
 from mock_kms.iam.conditions import condition_values
-from mock_kms.iam.decision import AccessDecision, Trace
-from mock_kms.iam.policy import Decision, Policy, evaluate, parse_policy
-from mock_kms.iam.policy import RequestContext as PolicyRequest
 from mock_kms.iam.principals import needs_values
 
 if TYPE_CHECKING:
     from mock_kms.api.context import RequestContext
     from mock_kms.core.keys import Key
+    from mock_kms.iam.decision import AccessDecision, Trace
+    from mock_kms.iam.policy import Policy
     from mock_kms.mock import KmsMock
+
+# The policy engine (mock_kms/iam/policy.py) is imported when a request first needs it: a
+# root caller with the default key policy (the fast path below) never does.
 
 __all__ = [
     "CROSS_ACCOUNT_ACTIONS",
@@ -126,6 +128,8 @@ def parsed_key_policy(text: str) -> tuple[Policy | None, bool]:
     """
     cached = _PARSED.get(text)
     if cached is None:
+        from mock_kms.iam.policy import parse_policy
+
         try:
             policy: Policy | None = parse_policy(text, kind="key")
         except MalformedPolicyDocumentException:
@@ -188,6 +192,9 @@ def _denial(
 
     With a ``trace``, also notes what decided it (for :func:`decide`); requests pass none.
     """
+    from mock_kms.iam.policy import Decision, evaluate
+    from mock_kms.iam.policy import RequestContext as PolicyRequest
+
     caller = ctx.caller
     principal = caller.principal
     root = _is_root(principal)
@@ -287,6 +294,8 @@ def decide(
     the request's). Changes nothing."""
     resource = key.arn if key is not None else resource or "*"
     caller = ctx.caller
+    from mock_kms.iam.decision import Trace  # imports the policy engine: only when explaining
+
     trace = Trace(caller.principal, dict(context or {}))
     reason = _denial(ctx, action, key, resource, None, trace)
     return trace.decision(
@@ -320,6 +329,8 @@ def check_new_key_policy(ctx: RequestContext, key: Key, policy: str, *, bypass: 
     rejects principals it cannot see); principals of other accounts are accepted
     (decision: the mock cannot see real accounts).
     """
+    from mock_kms.iam.policy import parse_policy
+
     registry = ctx.mock.iam if ctx.mock is not None else None
     if registry is not None:
         parsed = parse_policy(

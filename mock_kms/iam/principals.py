@@ -25,10 +25,9 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Union
 
-from mock_kms.iam.policy import Policy, parse_policy
-
 if TYPE_CHECKING:
     from mock_kms.iam.decision import AccessDecision
+    from mock_kms.iam.policy import Policy
     from mock_kms.mock import KmsMock
 
 __all__ = [
@@ -76,6 +75,8 @@ class IdentityPolicy:
     def of(document: PolicyDocument, name: str | None = None) -> IdentityPolicy:
         if isinstance(document, IdentityPolicy):
             return document
+        from mock_kms.iam.policy import parse_policy  # the policy engine, loaded when first needed
+
         text = document if isinstance(document, str) else json.dumps(document)
         # Raises MalformedPolicyDocumentException for a bad document, at setup time.
         return IdentityPolicy(text, parse_policy(text, kind="identity"), name)

@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, NamedTuple
 
-from mock_kms.api import HANDLERS
+from mock_kms.api import READY, load_handler
 from mock_kms.api.context import RequestContext
 from mock_kms.core.errors import (
     KMSError,
@@ -200,7 +200,7 @@ def handle_request(
         plan[1](params)
         if _may_hold_null(body):
             drop_nulls(params)
-        handler = HANDLERS.get(operation)
+        handler = READY.get(operation) or load_handler(operation)  # a family's first call imports it
         if handler is None:
             raise NotImplementedByMockException(f"mock_kms does not support the {operation} operation yet.")
         backend = mock.backend

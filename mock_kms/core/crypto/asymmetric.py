@@ -169,7 +169,9 @@ def generate_private_key(key_spec: str):
     ECC_NIST_EDWARDS25519, ML_DSA_44/65/87. SM2 -> ``UnsupportedOperationException``.
     """
     if key_spec in _RSA_BITS:
-        return rsa.generate_private_key(public_exponent=65537, key_size=_RSA_BITS[key_spec])
+        from mock_kms.core.crypto import pool  # pre-generated RSA keys, each handed out once
+
+        return pool.rsa_private_key(key_spec)
     if key_spec in _EC_CURVES:
         return ec.generate_private_key(_EC_CURVES[key_spec]())
     if key_spec == _ED25519:
