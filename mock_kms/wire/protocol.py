@@ -49,7 +49,8 @@ def _default(value: Any) -> Any:
     raise TypeError(f"cannot encode {type(value).__name__}")
 
 
-def _header(headers: Mapping[str, Any], name: str) -> str | None:
+def header(headers: Mapping[str, Any], name: str) -> str | None:
+    """A header's value from any mapping a client hands over (exact or lower-case name, bytes or str)."""
     value = headers.get(name)
     if value is None:
         value = headers.get(name.lower())
@@ -159,8 +160,8 @@ def drop_nulls(value: Any) -> None:
 def handle(mock: KmsMock, headers: Mapping[str, Any], body: bytes | str | None) -> WireResponse:
     """Answer one KMS request. Never raises: every failure becomes an AWS error response."""
     try:
-        target = _header(headers, "X-Amz-Target")
-        authorization = _header(headers, "Authorization")
+        target = header(headers, "X-Amz-Target")
+        authorization = header(headers, "Authorization")
     except Exception as error:  # an unreadable headers object: still an AWS-shaped answer
         return _error(KMSInternalException(f"mock_kms internal error in request: {error!r}"), random_uuid())
     return handle_request(mock, target, authorization, body)

@@ -62,7 +62,7 @@ from urllib.parse import quote, unquote, urlsplit
 
 from mock_kms.core.errors import KMSError, UnrecognizedClientException, _define
 from mock_kms.core.ids import random_uuid
-from mock_kms.wire.protocol import CONTENT_TYPE, WireResponse, handle
+from mock_kms.wire.protocol import CONTENT_TYPE, WireResponse, handle, header
 
 if TYPE_CHECKING:
     from mock_kms.mock import KmsMock
@@ -108,11 +108,11 @@ def handle_signed(
 
 def verify(mock: KmsMock, method: str, url: str, headers: Mapping[str, Any], body: bytes | str | None) -> None:
     """Raise the KMSError AWS answers if the request's SigV4 signature does not hold."""
-    authorization = _header(headers, "Authorization")
+    authorization = header(headers, "Authorization")
     if not authorization:
         raise MissingAuthenticationTokenException("Missing Authentication Token")
-    amz_date = _header(headers, "X-Amz-Date")
-    date_header = _header(headers, "Date")
+    amz_date = header(headers, "X-Amz-Date")
+    date_header = header(headers, "Date")
     fields = _parse_authorization(authorization, has_date=bool(amz_date or date_header))
     credential = fields["Credential"]
     parts = credential.split("/")
@@ -132,7 +132,7 @@ def verify(mock: KmsMock, method: str, url: str, headers: Mapping[str, Any], bod
     if service != SERVICE:
         raise InvalidSignatureException(f"Credential should be scoped to correct service: '{SERVICE}'. ")
     parsed_url = urlsplit(url)
-    host = _header(headers, "Host") or _canonical_host(parsed_url)
+    host = header(headers, "Host") or _canonical_host(parsed_url)
     named = _AWS_ENDPOINT.match(host.rsplit(":", 1)[0] if not host.startswith("[") else host)
     if named is not None and named.group(1) != region:
         raise InvalidSignatureException(f"Credential should be scoped to a valid region, not '{region}'. ")
@@ -158,15 +158,6 @@ def verify(mock: KmsMock, method: str, url: str, headers: Mapping[str, Any], bod
 
 
 # -- the parts ------------------------------------------------------------------------------
-def _header(headers: Mapping[str, Any], name: str) -> str | None:
-    value = headers.get(name)
-    if value is None:
-        value = headers.get(name.lower())
-    if isinstance(value, bytes):
-        return value.decode("latin-1")
-    return value
-
-
 def _header_values(headers: Mapping[str, Any], name: str) -> list[str]:
     """Every value of header ``name`` (a header may be sent more than once)."""
     get_all = getattr(headers, "get_all", None)
@@ -213,7 +204,7 @@ def _secret(mock: KmsMock, access_key: str, headers: Mapping[str, Any]) -> str:
             return MOCK_SECRET_ACCESS_KEY
         raise UnrecognizedClientException(INVALID_TOKEN)
     token = getattr(principal, "session_token", None)
-    if token and _header(headers, "X-Amz-Security-Token") != token:
+    if token and header(headers, "X-Amz-Security-Token") != token:
         raise UnrecognizedClientException(INVALID_TOKEN)
     return principal.secret_access_key
 
@@ -280,7 +271,7 @@ def canonical_request(
     query = "&".join(f"{name}={value}" for name, value in sorted(pairs))
     lines = []
     for name in signed_headers:
-        if name == "host" and _header(headers, "Host") is None:
+        if name == "host" and header(headers, "Host") is None:
             values = [host]
         else:
             values = _header_values(headers, name)
