@@ -91,3 +91,30 @@ def test_requests_with_sigv4auth(server):
         "__type": "MissingAuthenticationTokenException",
         "message": "Missing Authentication Token",
     }
+
+
+def test_a_host_no_url_parser_takes_gets_an_aws_error(server):
+    # The server builds the signed URL from Host: "[" must be an AWS error, not a dropped connection.
+    import socket
+    from urllib.parse import urlsplit
+
+    address = urlsplit(server.url)
+    request = AWSRequest(
+        method="POST",
+        url=server.url + "/",
+        data=b"{}",
+        headers={"Content-Type": "application/x-amz-json-1.1", "X-Amz-Target": "TrentService.ListKeys"},
+    )
+    SigV4Auth(Credentials(MOCK_ACCESS_KEY_ID, MOCK_SECRET_ACCESS_KEY), "kms", "us-east-1").add_auth(request)
+    lines = [f"{name}: {value}" for name, value in request.headers.items() if name.lower() != "host"]
+    raw = "\r\n".join(["POST / HTTP/1.1", "Host: [", *lines, "Content-Length: 2", "Connection: close", "", "{}"])
+    with socket.create_connection((address.hostname, address.port), timeout=10) as connection:
+        connection.sendall(raw.encode())
+        answer = b""
+        while chunk := connection.recv(65536):
+            answer += chunk
+    assert answer.startswith(b"HTTP/1.0 400") or answer.startswith(b"HTTP/1.1 400"), answer[:200]
+    assert json.loads(answer.split(b"\r\n\r\n", 1)[1])["__type"] in (
+        "IncompleteSignatureException",
+        "InvalidSignatureException",
+    )

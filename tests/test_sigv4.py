@@ -288,3 +288,44 @@ def test_aws_cli_in_process(monkeypatch, capsys, tmp_path):
         assert f"(InvalidSignatureException) when calling the ListKeys operation: {SIGNATURE_MISMATCH}" in (
             capsys.readouterr().err
         )
+
+
+def test_every_x_amz_header_sent_must_be_signed(verified):
+    # Signed without X-Amz-Target, the operation could be swapped after signing (review finding).
+    key_id = _client().create_key()["KeyMetadata"]["KeyId"]
+    request = AWSRequest(method="POST", url=URL, data=json.dumps({"KeyId": key_id}).encode(), headers={})
+    SigV4Auth(Credentials(MOCK_ACCESS_KEY_ID, MOCK_SECRET_ACCESS_KEY), "kms", "us-east-1").add_auth(request)
+    status, body = _send(
+        request,
+        **{"X-Amz-Target": "TrentService.DisableKey", "Content-Type": "application/x-amz-json-1.1"},
+    )
+    assert (status, body["__type"]) == (400, "InvalidSignatureException")
+    assert body["message"].endswith("not signed: x-amz-target")
+    assert _client().describe_key(KeyId=key_id)["KeyMetadata"]["KeyState"] == "Enabled"
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {"Host": "["},  # not a URL authority
+        {"X-Amz-Date": None, "Date": "Fri, 31 Dec 9999 23:59:59 -0100"},  # past datetime's range
+        {"Authorization": "Signature=\u00e9"},  # a non-ASCII signature
+    ],
+)
+def test_unparseable_signing_input_gets_an_aws_error(verified, changes):
+    request = _signed()
+    headers = dict(request.headers.items())
+    for name, value in changes.items():
+        if name == "Authorization":
+            headers[name] = headers[name].rsplit("Signature=", 1)[0] + value
+        elif value is None:
+            headers.pop(name)
+        else:
+            headers[name] = value
+    prepared = requests.Request("POST", URL, data=request.body, headers=headers).prepare()
+    if "Host" in changes:
+        prepared.headers["Host"] = changes["Host"]
+    with requests.Session() as session:
+        response = session.send(prepared, timeout=5)
+    assert response.status_code == 400
+    assert response.json()["__type"] in ("IncompleteSignatureException", "InvalidSignatureException")

@@ -507,3 +507,57 @@ def test_agreement_simulate_equals_the_request_outcome():
     # Every kind of answer was checked, many times.
     assert min(checked.values()) >= 10, checked
     assert sum(checked[kind] for kind in ("allowed", "explicitDeny", "implicitDeny")) > 400, checked
+
+
+# -- the key is found as the request finds it (review findings) ----------------------------------
+
+
+def _outcome(call, **kwargs) -> str:
+    try:
+        call(**kwargs)
+    except ClientError as error:
+        return error.response["Error"]["Code"]
+    return "allowed"
+
+
+def _simulated(iam, principal, action, key) -> str:
+    try:
+        decision = iam.simulate(principal, action, key)
+    except NotFoundException:
+        return "NotFoundException"
+    return "allowed" if decision.allowed else "AccessDeniedException"
+
+
+def test_alias_operations_are_decided_on_the_alias_then_the_key(kms_mock, iam):
+    key = _create_key(kms_mock)
+    kms_mock.client().create_alias(AliasName="alias/app", TargetKeyId=key["KeyId"])
+    # Allowed on the key only: the alias half of DeleteAlias is denied, as in the request.
+    only_key = iam.create_user("only-key", policies=[_policy(_allow("kms:DeleteAlias", key["Arn"]))])
+    both = iam.create_user("both", policies=[_policy(_allow("kms:DeleteAlias"))])
+    assert _simulated(iam, only_key, "kms:DeleteAlias", "alias/app") == "AccessDeniedException"
+    assert _outcome(only_key.client().delete_alias, AliasName="alias/app") == "AccessDeniedException"
+    assert _simulated(iam, both, "kms:DeleteAlias", "alias/app") == "allowed"
+    assert _outcome(both.client().delete_alias, AliasName="alias/app") == "allowed"
+    assert _simulated(iam, both, "kms:DeleteAlias", "alias/app") == "NotFoundException"  # gone now
+
+
+def test_aliases_only_where_the_operation_takes_them_and_in_the_clients_region(kms_mock, iam):
+    key = _create_key(kms_mock)
+    kms = kms_mock.client()
+    kms.create_alias(AliasName="alias/app", TargetKeyId=key["KeyId"])
+    root = f"arn:aws:iam::{A}:root"
+    for action, call, kwargs in [
+        ("kms:ScheduleKeyDeletion", kms.schedule_key_deletion, {"KeyId": "alias/app"}),
+        ("kms:GetKeyPolicy", kms.get_key_policy, {"KeyId": "alias/app"}),
+        ("kms:DescribeKey", kms.describe_key, {"KeyId": "alias/app"}),
+        ("kms:DescribeKey", kms.describe_key, {"KeyId": key["Arn"].replace(REGION, "us-west-2")}),
+    ]:
+        assert _simulated(iam, root, action, kwargs["KeyId"]) == _outcome(call, **kwargs), (action, kwargs)
+
+
+def test_a_key_whose_deletion_window_ended_is_not_found(kms_mock, iam):
+    key = _create_key(kms_mock)
+    kms_mock.client().schedule_key_deletion(KeyId=key["KeyId"], PendingWindowInDays=7)
+    kms_mock.clock.advance(days=8)
+    with pytest.raises(NotFoundException):
+        iam.simulate(f"arn:aws:iam::{A}:root", "kms:DescribeKey", key["KeyId"])

@@ -18,6 +18,7 @@ from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from mock_kms.api.context import Caller, RequestContext
+from mock_kms.core.errors import NotFoundException
 from mock_kms.iam.authorize import decide
 from mock_kms.iam.decision import AccessDecision
 from mock_kms.iam.principals import Principal, Role, RoleSession
@@ -36,6 +37,18 @@ _CONTEXT_PARAMETER = {
     "kms:ReEncryptFrom": "SourceEncryptionContext",
     "kms:ReEncryptTo": "DestinationEncryptionContext",
 }
+# The operations whose KeyId may name an alias (the API Reference's KeyId of each); every other
+# key operation answers NotFoundException for an alias, and so does simulate.
+_ALIAS_ACCEPTED = frozenset(
+    "kms:" + name
+    for name in (
+        "Encrypt Decrypt ReEncryptFrom ReEncryptTo GenerateDataKey GenerateDataKeyWithoutPlaintext "
+        "GenerateDataKeyPair GenerateDataKeyPairWithoutPlaintext DescribeKey GetPublicKey Sign Verify "
+        "GenerateMac VerifyMac DeriveSharedSecret Encapsulate Decapsulate"
+    ).split()
+)
+# Authorized on the alias first, then on the key it names (api/aliases.py).
+_ALIAS_ACTIONS = frozenset({"kms:CreateAlias", "kms:UpdateAlias", "kms:DeleteAlias"})
 
 
 def simulate(
@@ -57,10 +70,18 @@ def simulate(
     actions such as ``kms:CreateKey``. ``encryption_context`` and ``grant_tokens`` are the
     request's; ``context`` gives any other condition keys (``{"aws:SourceIp": "10.0.0.1"}``).
 
-    A key that does not exist raises the request's error (``NotFoundException``). Naming an
-    AWS managed key's alias (``alias/aws/s3``) makes that key, as any reference to it does.
+    The key is looked up as a client of the mock's default Region would name it, after the
+    transitions that are due (a deletion whose window ended), so a key the request would not find
+    raises the request's error (``NotFoundException``), an alias included where the operation
+    takes none. For ``kms:CreateAlias`` / ``UpdateAlias`` / ``DeleteAlias`` naming an alias, the
+    alias is decided first and then, if it exists, the key it names — as the request does.
+    ReEncrypt is simulated as between two different keys; pass
+    ``context={"kms:ReEncryptOnSameKey": True}`` for the same key. Naming an AWS managed key's
+    alias (``alias/aws/s3``) makes that key, as any reference to it does.
     """
-    if not action.startswith("kms:"):
+    if action[:4].lower() == "kms:":
+        action = "kms:" + action[4:]
+    else:
         action = "kms:" + action
     caller = _caller(mock, principal)
     operation = "ReEncrypt" if action in _KEY_PARAMETER else action[4:]
@@ -71,19 +92,32 @@ def simulate(
         params["GrantTokens"] = list(grant_tokens)
     backend = mock.backend
     with backend.lock:
-        here = backend.region(caller.account, _region(mock, key))
+        backend.run_due_events()  # what the request would do first
+        here = backend.region(caller.account, mock.region)
         resolved: Key | None = None
-        if key is not None:
+        if key is not None and action in _ALIAS_ACTIONS and _names_alias(key):
+            name = key if key.startswith("alias/") else key.split(":", 5)[5]
+            params["AliasName"] = name
+            ctx = RequestContext(backend, here, operation, params, caller, mock)
+            alias = here.aliases.get(name)
+            if alias is None and action != "kms:CreateAlias":
+                raise NotFoundException(f"Alias {here.alias_arn(name)} is not found.")  # as the request
+            on_alias = decide(ctx, action, None, here.alias_arn(name), context=context)
+            if not on_alias.allowed or alias is None:  # CreateAlias: its TargetKeyId is not known here
+                return on_alias
+            resolved = here.keys.get(alias.target_key_id)
+            if resolved is None:
+                return on_alias
+        elif key is not None:
             params[_KEY_PARAMETER.get(action, "KeyId")] = key
-            resolved = backend.find_key(here, key)  # NotFoundException, as the request would answer
+            # NotFoundException, as the request would answer.
+            resolved = backend.find_key(here, key, allow_alias=action in _ALIAS_ACCEPTED)
         ctx = RequestContext(backend, here, operation, params, caller, mock, key=resolved)
         return decide(ctx, action, resolved, context=context)
 
 
-def _region(mock: KmsMock, key: str | None) -> str:
-    if key is not None and key.startswith("arn:"):
-        return key.split(":")[3]
-    return mock.region
+def _names_alias(key: str) -> bool:
+    return key.startswith("alias/") or (key.startswith("arn:") and ":alias/" in key)
 
 
 def _caller(mock: KmsMock, principal: Any) -> Caller:

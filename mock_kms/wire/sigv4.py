@@ -97,13 +97,20 @@ def handle_signed(
     if mock.verify_signatures:
         try:
             verify(mock, method, url, headers, body)
+        except (ValueError, OverflowError, TypeError) as malformed:  # a Host, date or signature no parser takes
+            error = IncompleteSignatureException(f"Authorization header requires a well-formed request: {malformed}")
+            return _error_response(error)
         except KMSError as error:
-            return WireResponse(
-                error.status,
-                {"Content-Type": CONTENT_TYPE, "x-amzn-RequestId": random_uuid()},
-                json.dumps({"__type": error.code, "message": error.message}).encode(),
-            )
+            return _error_response(error)
     return handle(mock, headers, body)
+
+
+def _error_response(error: KMSError) -> WireResponse:
+    return WireResponse(
+        error.status,
+        {"Content-Type": CONTENT_TYPE, "x-amzn-RequestId": random_uuid()},
+        json.dumps({"__type": error.code, "message": error.message}).encode(),
+    )
 
 
 def verify(mock: KmsMock, method: str, url: str, headers: Mapping[str, Any], body: bytes | str | None) -> None:
@@ -149,6 +156,13 @@ def verify(mock: KmsMock, method: str, url: str, headers: Mapping[str, Any], bod
     if "host" not in signed_headers and ":authority" not in signed_headers:
         # Guess: AWS's wording when the host is left out of the signature.
         raise InvalidSignatureException("'Host' or ':authority' must be a 'SignedHeader' in the AWS Authorization.")
+    # Every x-amz-* header sent must be signed (SigV4: "all x-amz-* headers ... must be signed"):
+    # else X-Amz-Target, the operation, could be changed after signing. Guess: AWS's wording.
+    unsigned = sorted(
+        name for name in (str(raw).lower() for raw in headers.keys()) if name.startswith("x-amz-") and name not in signed_headers
+    )
+    if unsigned:
+        raise InvalidSignatureException(f"There were headers present in the request which were not signed: {', '.join(unsigned)}")
     canonical = canonical_request(method, parsed_url, headers, signed_headers, host, body)
     scope = f"{scope_date}/{region}/{service}/aws4_request"
     string_to_sign = f"{ALGORITHM}\n{timestamp}\n{scope}\n{hashlib.sha256(canonical.encode()).hexdigest()}"
