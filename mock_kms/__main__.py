@@ -6,13 +6,23 @@ import argparse
 import sys
 
 
+def _port(text: str) -> int:
+    try:
+        port = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a port number: {text!r}") from None
+    if not 0 <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"port must be 0-65535, not {port}")
+    return port
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="mock-kms", description="An in-process test double of AWS KMS.")
     commands = parser.add_subparsers(dest="command", required=True)
     commands.add_parser("demo", help="walk through the classic KMS tutorial under the mock")
     serve = commands.add_parser("serve", help="serve the KMS API over HTTP (for the aws CLI and other SDKs)")
     serve.add_argument("--host", default="127.0.0.1")
-    serve.add_argument("--port", type=int, default=4599)
+    serve.add_argument("--port", type=_port, default=4599, help="0-65535; 0 picks a free port")
     serve.add_argument(
         "--state",
         help="load state from this file at start (if it exists) and keep it on disk: every request "
@@ -45,3 +55,4 @@ def main(argv: list[str] | None = None) -> int:
 
 if __name__ == "__main__":
     sys.exit(main())
+

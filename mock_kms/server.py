@@ -38,6 +38,7 @@ import ipaddress
 import json
 import os
 import signal
+import socket
 import sys
 import threading
 import time
@@ -204,7 +205,7 @@ class KmsRequestHandler(BaseHTTPRequestHandler):
         if code == 501:  # "Unsupported method": only POST (and GET for health) exist here
             code, message = 405, f"Unsupported method {getattr(self, 'command', '')[:40]!r}: KMS requests are POSTs."
         elif code == 505:  # a client error all the same: answered 4xx, as every front-door error
-            code, message = 400, f"Unsupported HTTP version {getattr(self, 'request_version', '')[:20]!r}."
+            code, message = 400, (message or "Unsupported HTTP version")[:80]  # http.server names the version
         try:
             phrase = message or http.HTTPStatus(code).phrase
         except ValueError:
@@ -267,7 +268,33 @@ class KmsHttpServer(ThreadingHTTPServer):
         self.mock = mock
         self.log = log
         self.request_timeout = request_timeout
+        # Open connections, closed by server_close(): a stopped server answers no keep-alive client.
+        self._connections: set[socket.socket] = set()
+        self._connections_lock = threading.Lock()
+        host = host.strip("[]")
+        if ":" in host:  # an IPv6 address (::1)
+            self.address_family = socket.AF_INET6
         super().__init__((host, port), KmsRequestHandler)
+
+    def process_request(self, request: Any, client_address: Any) -> None:
+        with self._connections_lock:
+            self._connections.add(request)
+        super().process_request(request, client_address)
+
+    def shutdown_request(self, request: Any) -> None:
+        with self._connections_lock:
+            self._connections.discard(request)
+        super().shutdown_request(request)
+
+    def server_close(self) -> None:
+        super().server_close()
+        with self._connections_lock:
+            connections = list(self._connections)
+        for connection in connections:
+            try:
+                connection.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass  # already closed by its client
 
     @property
     def url(self) -> str:
@@ -356,8 +383,8 @@ def serve_forever(
     except ValueError as error:
         log.write(f"mock-kms: {error}\n")
         return 2
-    except OSError as error:
-        log.write(f"mock-kms: cannot listen on {host}:{port}: {error.strerror or error}\n")
+    except (OSError, OverflowError) as error:  # OverflowError: a port outside 0-65535
+        log.write(f"mock-kms: cannot listen on {host}:{port}: {getattr(error, 'strerror', None) or error}\n")
         return 2
     stop = threading.Event()
 

@@ -712,6 +712,11 @@ def _check_material(decoder: _Decoder, version: KeyMaterial, path: str) -> None:
         raise decoder.fail(path, "secret must be 32 bytes for SYMMETRIC_DEFAULT material")
     if version._private_key is not None and not _is_private_key(version._private_key):
         raise decoder.fail(path, "private_key is not a private key")
+    if version._private_key is not None:
+        from mock_kms.core.crypto.asymmetric import key_matches_spec
+
+        if not key_matches_spec(version._private_key, version.spec):
+            raise decoder.fail(path, f"private_key is not a {version.spec} key")
 
 
 def _key(decoder: _Decoder, data: Any, path: str) -> Key:

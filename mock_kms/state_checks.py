@@ -187,14 +187,22 @@ def extras_problem(key: Key) -> str | None:
 
 
 def grants_problem(key: Key) -> str | None:
-    from mock_kms.core.grants import Grant
+    from mock_kms.core.grants import Grant, operations_for_key
 
     for grant_id, grant in key.grants.items():
         if not isinstance(grant, Grant):
             return f"grants[{grant_id}] is not a grant ({_describe(grant)})"
         if grant.grant_id != grant_id or grant.key_id != key.key_id or grant.key_arn != key.arn:
             return f"grants[{grant_id}] belongs to another key or id ({grant.key_arn}, {grant.grant_id})"
+        if not isinstance(grant.issuing_account, str) or not _ACCOUNT_ROOT.match(grant.issuing_account):
+            return f"grants[{grant_id}].issuing_account is not an account root ARN: {grant.issuing_account!r}"
+        unknown = set(grant.operations) - operations_for_key(key)
+        if unknown:
+            return f"grants[{grant_id}] allows operations a grant on this key cannot: {sorted(unknown)}"
     return None
+
+
+_ACCOUNT_ROOT = re.compile(r"^arn:[a-z-]+:iam::\d{12}:root$")
 
 
 def material_problem(version: KeyMaterial) -> str | None:

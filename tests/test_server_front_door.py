@@ -300,3 +300,59 @@ def test_the_documented_defaults():
         assert server.request_timeout == 60.0 and MAX_BODY_BYTES == 1024 * 1024
     finally:
         server.server_close()
+
+
+# -- review findings: stop, IPv6, port range ----------------------------------------------------
+def test_a_stopped_server_answers_no_keep_alive_connection():
+    import http.client
+
+    from mock_kms import kms_server
+
+    server = kms_server()
+    port = int(server.start().rsplit(":", 1)[1])
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+
+    def create_key() -> int:
+        headers = {"X-Amz-Target": "TrentService.CreateKey", "Content-Type": "application/x-amz-json-1.1"}
+        connection.request("POST", "/", body=b"{}", headers=headers)
+        response = connection.getresponse()
+        response.read()
+        return response.status
+
+    assert create_key() == 200
+    server.stop()
+    with pytest.raises((ConnectionError, http.client.HTTPException, OSError)):
+        create_key()
+    connection.close()
+    assert len(server.mock.backend.region(server.mock.account, server.mock.region).keys) == 1
+
+
+def test_ipv6_loopback_is_served():
+    if not socket.has_ipv6:
+        pytest.skip("no IPv6 on this machine")
+    server = KmsHttpServer(KmsMock(), "::1", 0)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+    thread.start()
+    try:
+        host, port = server.server_address[:2]
+        assert server.url == f"http://[::1]:{port}"
+        body = b"{}"
+        request = (
+            b"POST / HTTP/1.1\r\nHost: [::1]\r\nX-Amz-Target: TrentService.ListKeys\r\n"
+            b"Content-Type: application/x-amz-json-1.1\r\nConnection: close\r\n"
+            + f"Content-Length: {len(body)}\r\n\r\n".encode()
+            + body
+        )
+        assert _exchange((host, port), request).startswith(b"HTTP/1.1 200")
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(5)
+
+
+def test_a_port_out_of_range_is_a_usage_error():
+    result = subprocess.run(
+        [sys.executable, "-m", "mock_kms", "serve", "--port", "70000"], capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode == 2
+    assert "port must be 0-65535, not 70000" in result.stderr and "Traceback" not in result.stderr

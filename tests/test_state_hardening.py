@@ -394,3 +394,30 @@ def test_keys_of_every_spec_and_usage_pass_the_checks(tmp_path):
             region = arn.split(":")[3]
             meta = m.client(region_name=region).describe_key(KeyId=arn)["KeyMetadata"]
             assert (meta["KeySpec"], meta["KeyUsage"]) == (spec, usage)
+
+
+def test_material_of_another_spec_and_a_bad_issuing_account_are_refused(tmp_path):
+    # Both loaded before and answered KMSInternalException on a later request (review findings).
+    path = tmp_path / "state.json"
+    with mock_kms() as m:
+        kms = m.client()
+        rsa = kms.create_key(KeySpec="RSA_2048", KeyUsage="SIGN_VERIFY")["KeyMetadata"]["KeyId"]
+        ecc = kms.create_key(KeySpec="ECC_NIST_P256", KeyUsage="SIGN_VERIFY")["KeyMetadata"]["KeyId"]
+        kms.get_public_key(KeyId=rsa)
+        kms.get_public_key(KeyId=ecc)
+        kms.create_grant(KeyId=ecc, GranteePrincipal=f"arn:aws:iam::{m.account}:root", Operations=["Sign"])
+        m.save(path)
+    data = json.loads(path.read_text())
+
+    swapped = copy.deepcopy(data)
+    versions = [v for s in swapped["material_sets"] for v in s["versions"] if isinstance(v.get("private_key"), dict)]
+    by_spec = {v["spec"]: v for v in versions}
+    by_spec["RSA_2048"]["private_key"] = by_spec["ECC_NIST_P256"]["private_key"]
+    _write(path, swapped)
+    _refused_and_unchanged(path, "private_key is not a RSA_2048 key")
+
+    bad_grant = copy.deepcopy(data)
+    key = next(k for k in bad_grant["regions"][0]["keys"] if k["grants"])
+    next(iter(key["grants"].values()))["attributes"]["issuing_account"] = "bad"
+    _write(path, bad_grant)
+    _refused_and_unchanged(path, "issuing_account is not an account root ARN")

@@ -204,7 +204,7 @@ def public_key_der(key) -> bytes:
     )
 
 
-def _key_matches_spec(key, key_spec: str) -> bool:
+def key_matches_spec(key, key_spec: str) -> bool:
     """Whether a private or public key object has the algorithm/size/curve of key_spec."""
     if key_spec in _RSA_BITS:
         return isinstance(key, (rsa.RSAPrivateKey, rsa.RSAPublicKey)) and key.key_size == _RSA_BITS[key_spec]
@@ -246,7 +246,7 @@ def private_key_from_der_or_pem(data: bytes, key_spec: str):
     if key is None:
         # Unrecorded text.
         raise ValidationException("The key material is not a valid unencrypted DER or PEM private key.")
-    if not _key_matches_spec(key, key_spec):
+    if not key_matches_spec(key, key_spec):
         # Unrecorded text.
         raise ValidationException(f"The key material does not match key spec {key_spec}.")
     return key
@@ -286,7 +286,7 @@ def _check_signing_request(key, key_spec: str, signing_algorithm: str, message: 
     family, hash_cls = _SIGNING[signing_algorithm]
     if family == "SM2" or key_spec == _SM2:
         raise UnsupportedOperationException(_SM2_UNSUPPORTED)
-    if key is not None and not _key_matches_spec(key, key_spec):
+    if key is not None and not key_matches_spec(key, key_spec):
         raise KMSInternalException(f"mock_kms internal error: key material does not match key spec {key_spec}.")
 
     if message_type is None:
@@ -446,7 +446,7 @@ def _check_rsa_encryption(key, key_spec: str, algorithm: str) -> None:
         raise UnsupportedOperationException(_SM2_UNSUPPORTED)
     if key_spec not in _RSA_BITS or algorithm not in _OAEP:
         raise _incompatible(algorithm, key_spec)
-    if not _key_matches_spec(key, key_spec):
+    if not key_matches_spec(key, key_spec):
         raise KMSInternalException(f"mock_kms internal error: key material does not match key spec {key_spec}.")
 
 
@@ -514,7 +514,7 @@ def derive_shared_secret(private_key, key_spec: str, peer_public_key_der: bytes)
     else -> ``ValidationException("")`` (AWS sends an empty message).
     """
     peer = load_peer_public_key(key_spec, peer_public_key_der)
-    if not _key_matches_spec(private_key, key_spec):
+    if not key_matches_spec(private_key, key_spec):
         raise KMSInternalException(f"mock_kms internal error: key material does not match key spec {key_spec}.")
     try:
         return private_key.exchange(ec.ECDH(), peer)
