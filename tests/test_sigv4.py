@@ -329,3 +329,10 @@ def test_unparseable_signing_input_gets_an_aws_error(verified, changes):
         response = session.send(prepared, timeout=5)
     assert response.status_code == 400
     assert response.json()["__type"] in ("IncompleteSignatureException", "InvalidSignatureException")
+
+
+@pytest.mark.parametrize("path", ["/x%20y/", "/a//b/", "/a/./b/../c"])
+def test_paths_are_signed_as_botocore_signs_them(verified, path):
+    # Non-S3 SigV4 encodes the (already encoded) path once more, without empty or dot segments.
+    request = _signed(url=URL.rstrip("/") + path)
+    assert _send(request)[0] == 200

@@ -277,7 +277,9 @@ def canonical_request(
     method: str, url: Any, headers: Mapping[str, Any], signed_headers: list[str], host: str, body: bytes | str | None
 ) -> str:
     """SigV4's canonical request, as the signer built it (non-S3 rules: the path URI-encoded)."""
-    path = quote(_normalize_path(unquote(url.path or "/")), safe="/~")
+    # The path as sent (already percent-encoded) is encoded once more, as botocore and the JS SDK
+    # sign it for every service but S3.
+    path = quote(_normalize_path(url.path or "/"), safe="/~")
     pairs = []
     for item in url.query.split("&") if url.query else ():
         name, _, value = item.partition("=")
@@ -299,17 +301,18 @@ def canonical_request(
 
 
 def _normalize_path(path: str) -> str:
-    """Remove ``.`` and ``..`` segments (RFC 3986 5.2.4), keeping a trailing slash."""
+    """Remove empty, ``.`` and ``..`` segments, keeping a trailing slash: the path botocore and the
+    JS SDK sign (``/a/b/..`` is ``/a``)."""
     segments: list[str] = []
     for segment in path.split("/"):
         if segment == "..":
-            if len(segments) > 1:
+            if segments:
                 segments.pop()
-        elif segment != ".":
+        elif segment not in ("", "."):
             segments.append(segment)
-    normalized = "/".join(segments)
-    if not normalized.startswith("/"):
-        normalized = "/" + normalized
+    normalized = "/" + "/".join(segments)
+    if segments and path.endswith("/"):
+        normalized += "/"
     return normalized
 
 
