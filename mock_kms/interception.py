@@ -39,7 +39,10 @@ if TYPE_CHECKING:
 
 _lock = threading.RLock()
 _active: list[KmsMock] = []
-_original_send = None
+# botocore's own Endpoint._send, kept once seen: a call already inside _send on another thread
+# when the last mock stops still finds it (never reset to None).
+_original_send: Any = None
+_patched = False  # Endpoint._send is _send
 
 
 class _RawBody(io.BytesIO):
@@ -79,25 +82,26 @@ def _send(self: Endpoint, request: Any) -> AWSResponse:
 
 
 def activate(mock: KmsMock) -> None:
-    global _original_send
+    global _original_send, _patched
     with _lock:
-        if _original_send is None:
+        if not _active:
+            _patch_other_endpoints()  # first: if it fails, Endpoint is left as it was
+        if not _patched:
             _original_send = Endpoint._send
             Endpoint._send = _send
-        if not _active:
-            _patch_other_endpoints()
+            _patched = True
         _active.append(mock)
 
 
 def deactivate(mock: KmsMock) -> None:
-    global _original_send
+    global _patched
     with _lock:
         if mock in _active:
             _active.remove(mock)
         if not _active:
-            if _original_send is not None:
+            if _patched:
                 Endpoint._send = _original_send
-                _original_send = None
+                _patched = False
             _unpatch_other_endpoints()
 
 

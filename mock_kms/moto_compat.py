@@ -17,6 +17,7 @@ one mock_kms mock whenever a moto ``mock_aws`` is active, fresh whenever moto's 
 from __future__ import annotations
 
 import threading
+import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
@@ -55,9 +56,24 @@ def _kms_while_active(headers: Any) -> KmsMock | None:
     return None
 
 
+def _unsupported(what: str) -> None:
+    warnings.warn(
+        f"mock_kms cannot adapt to this version of moto ({what}); it is tested with moto 5. While "
+        "moto's mock_aws is active, moto may answer KMS requests.",
+        RuntimeWarning,
+        stacklevel=3,
+    )
+
+
 def patch(models: Any) -> None:
-    """Make moto's interception (``moto.core.models``) step aside for KMS while a mock is active."""
-    stubber_class = type(models.botocore_stubber)
+    """Make moto's interception (``moto.core.models``) step aside for KMS while a mock is active.
+
+    Written against moto 5's internals; a moto without them is warned about and left alone."""
+    stubber = getattr(models, "botocore_stubber", None)
+    if stubber is None or not hasattr(getattr(models, "responses_mock", None), "_on_request"):
+        _unsupported("no botocore_stubber or responses_mock in moto.core.models")
+        return
+    stubber_class = type(stubber)
     moto_call = stubber_class.__call__
 
     def __call__(self: Any, event_name: str, request: Any, **kwargs: Any) -> Any:
@@ -75,8 +91,8 @@ def patch(models: Any) -> None:
             return mock._requests_mock._on_request(adapter, request, **kwargs)
         return moto_on_request(adapter, request, **kwargs)
 
-    mock_aws_class = models.MockAWS
-    moto_unmock_env = mock_aws_class._unmock_env_variables
+    mock_aws_class = getattr(models, "MockAWS", None)
+    moto_unmock_env = getattr(mock_aws_class, "_unmock_env_variables", None)
 
     def _unmock_env_variables(self: Any) -> None:
         moto_unmock_env(self)  # moto stopping first removes its FOOBARKEY credentials...
@@ -93,7 +109,8 @@ def patch(models: Any) -> None:
     _replace(stubber_class, "__call__", __call__, _restore)
     _replace(requests_mock, "stop", stop, _restore)
     _replace(requests_mock, "_on_request", _on_request, _restore)
-    _replace(mock_aws_class, "_unmock_env_variables", _unmock_env_variables, _restore)
+    if moto_unmock_env is not None:  # moto 5 (moto 4 restores its environment otherwise)
+        _replace(mock_aws_class, "_unmock_env_variables", _unmock_env_variables, _restore)
 
 
 def unpatch() -> None:
@@ -148,7 +165,12 @@ _switch = _Switch()
 
 
 def _install_switch(models: Any) -> None:
-    mock_aws_class = models.MockAWS
+    mock_aws_class = getattr(models, "MockAWS", None)
+    if not all(hasattr(mock_aws_class, name) for name in ("_enable_patching", "_disable_patching")) or not hasattr(
+        getattr(models, "BackendDict", None), "reset"
+    ):
+        _unsupported("the switch needs moto 5's MockAWS._enable_patching and BackendDict.reset")
+        return
     enable, disable = mock_aws_class._enable_patching, mock_aws_class._disable_patching
     backend_dict = models.BackendDict
     reset_all = vars(backend_dict)["reset"].__func__

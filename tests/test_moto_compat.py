@@ -365,3 +365,28 @@ def test_moto_imported_while_a_mock_is_active():
         """
     )
     assert out.split() == ["2", "0"]
+
+
+def test_a_moto_without_moto_5_internals_is_warned_about_not_a_crash(tmp_path):
+    # moto 4 has no MockAWS._enable_patching / _unmock_env_variables: mock_kms must still start,
+    # and the switch must not break `import moto` (review finding).
+    package = tmp_path / "moto" / "core"
+    package.mkdir(parents=True)
+    (tmp_path / "moto" / "__init__.py").write_text("")
+    (package / "__init__.py").write_text("")
+    (package / "models.py").write_text("class BotocoreEventMockAWS:\n    pass\n\nMockAWS = BotocoreEventMockAWS\n")
+    source = f"""
+        import sys, warnings
+        sys.path.insert(0, {str(tmp_path)!r})
+        warnings.simplefilter("always")
+        from mock_kms import mock_kms
+        from mock_kms.moto_compat import enable_switch
+        enable_switch()
+        with warnings.catch_warnings(record=True) as caught:
+            import moto.core.models
+            with mock_kms() as kms_mock:
+                kms_mock.client().create_key()
+        print(len(kms_mock.calls), sorted({{str(w.message)[:40] for w in caught}}))
+    """
+    out = run_python(source)
+    assert out.startswith("1 ") and "mock_kms cannot adapt to this version of" in out
