@@ -171,3 +171,55 @@ def test_unittest_testcase_keeps_setup_test_teardown_in_one_mock():
     )
     assert result.wasSuccessful()
     assert seen == [[seen[1]], seen[1]]
+
+
+EDGES = """
+import boto3
+import pytest
+
+from mock_kms import mock_kms
+
+
+def kms():
+    return boto3.client("kms", region_name="us-east-1", config=__import__("botocore.config").config.Config(
+        retries={"max_attempts": 1}, connect_timeout=1))
+
+
+@mock_kms
+class TestEdges:
+    @pytest.fixture(scope="class")
+    def class_key(self):  # runs before the test's mock: in a fresh mock of its own
+        return kms().create_key()["KeyMetadata"]["KeyId"]
+
+    def teardown(self):  # an ordinary helper (pytest >= 8 no longer calls nose's pair)
+        return "helper"
+
+    def keys(self):  # a generator helper: its body runs when iterated
+        yield from kms().list_keys()["Keys"]
+
+    @staticmethod
+    def names(*names):
+        return names
+
+    def test_class_scoped_fixture_method(self, class_key):
+        assert class_key
+
+    def test_helper_named_teardown_keeps_the_test_mock(self):
+        kms().create_key()
+        assert self.teardown() == "helper"
+        assert len(kms().list_keys()["Keys"]) == 1
+
+    def test_static_method_with_varargs(self):
+        assert self.names("a", "b") == ("a", "b")
+
+
+def test_generator_helper_outside_a_test():
+    assert list(TestEdges().keys()) == []
+"""
+
+
+def test_fixture_methods_helpers_and_generators_never_escape(pytester, unreachable_kms):
+    pytester.makepyfile(test_edges=EDGES)
+    result = pytester.runpytest_inprocess("-p", "no:randomly", "-p", "no:cacheprovider")
+    result.assert_outcomes(passed=4)
+    assert active_mock() is None
