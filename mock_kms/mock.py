@@ -537,6 +537,8 @@ def mock_kms(
     rate_limits: bool | dict[str, float | None] = False,
     multi_region_delay: timedelta | float = 0,
     predefined_aws_aliases: bool = True,
+    durable: bool = False,
+    verify_signatures: bool = False,
 ) -> KmsMock: ...
 
 

@@ -153,6 +153,12 @@ class _Switch:
             if self.holders == 0 and self.mock is not None:
                 self.mock.stop()  # its state stays readable until the next start
 
+    def new_test(self) -> None:
+        """A test begins: a mock not running now starts fresh (the ``kms_mock`` fixture included)."""
+        with self.lock:
+            if self.mock is None or not self.mock.active:
+                self.fresh = True
+
     def moto_reset(self) -> None:
         with self.lock:
             if self.mock is not None and self.mock.active:
@@ -162,6 +168,10 @@ class _Switch:
 
 
 _switch = _Switch()
+
+
+def new_test() -> None:
+    _switch.new_test()
 
 
 def _install_switch(models: Any) -> None:

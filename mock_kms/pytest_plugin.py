@@ -143,6 +143,12 @@ class ForMoto:
                 report.user_properties.append((self._PROPERTY, error))
         return report
 
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_runtest_setup(self, item: pytest.Item) -> None:
+        from mock_kms.moto_compat import new_test
+
+        new_test()  # each test's KMS state starts fresh, as moto's does
+
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         for name, error in report.user_properties:
             if name == self._PROPERTY:

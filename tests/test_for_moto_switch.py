@@ -141,6 +141,10 @@ class TestJournal:
     def test_setup_key_is_in_the_mock(self, kms_mock):
         assert [call.operation for call in kms_mock.calls] == ["CreateKey"]
         assert kms_mock.client().describe_key(KeyId=self.key_id)["KeyMetadata"]["Enabled"]
+
+
+def test_kms_mock_alone_after_a_moto_class_is_fresh(kms_mock):
+    assert kms_mock.client().list_keys()["Keys"] == []
 """
 
 
@@ -193,7 +197,7 @@ def test_environment_switch(suite, monkeypatch):
 def test_kms_mock_fixture_is_the_mock_moto_runs_with(suite):
     suite.makepyfile(test_journal=JOURNAL)
     result = run(suite, "--mock-kms-for-moto", "test_journal.py")
-    result.assert_outcomes(passed=5)
+    result.assert_outcomes(passed=6)
 
 
 def test_switch_is_undone_at_the_end_of_the_run(pytester, monkeypatch):

@@ -33,6 +33,8 @@ class TestCase(unittest.TestCase):
 
 
 def test_context_manager() -> None:
+    options = mock_kms(predefined_aws_aliases=False, verify_signatures=True, durable=False)
+    assert_type(options, KmsMock)
     with mock_kms(rate_limits=True, multi_region_delay=timedelta(seconds=30), strict_credentials=False) as kms_mock:
         assert_type(kms_mock, KmsMock)
         kms: Any = kms_mock.client("kms", region_name="us-east-1")  # boto3 clients are untyped without stubs
