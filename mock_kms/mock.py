@@ -283,13 +283,23 @@ class KmsMock:
         os.environ.update(wanted)
 
     def _restore_environment(self) -> None:
-        for name, value in self._saved_env.items():
-            if os.environ.get(name) != self._supplied_env.get(name):
-                continue  # set by someone else since (e.g. moto's mock_aws, still active): theirs
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
+        heir = interception.active_mock()
+        if heir is not None:  # stopped before a mock started after it: that one still needs them
+            for name, value in self._saved_env.items():
+                heir._saved_env.setdefault(name, value)
+                heir._supplied_env.setdefault(name, self._supplied_env[name])
+        else:
+            taken_over = {}
+            for name, value in self._saved_env.items():
+                if os.environ.get(name) != self._supplied_env.get(name):
+                    taken_over[name] = self._supplied_env[name]  # set by someone else since: theirs
+                elif value is None:
+                    os.environ.pop(name, None)
+                else:
+                    os.environ[name] = value
+            moto_compat = sys.modules.get("mock_kms.moto_compat")  # loaded only next to moto
+            if taken_over and moto_compat is not None:
+                moto_compat.give_back_environment(taken_over, self._saved_env)
         self._saved_env = {}
         self._supplied_env = {}
 

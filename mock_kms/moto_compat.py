@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import threading
 import warnings
+import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
@@ -109,12 +110,35 @@ def patch(models: Any) -> None:
     _replace(stubber_class, "__call__", __call__, _restore)
     _replace(requests_mock, "stop", stop, _restore)
     _replace(requests_mock, "_on_request", _on_request, _restore)
-    if moto_unmock_env is not None:  # moto 5 (moto 4 restores its environment otherwise)
+    moto_mock_env = getattr(mock_aws_class, "_mock_env_variables", None)
+
+    def _mock_env_variables(self: Any) -> None:
+        moto_mock_env(self)  # may save mock_kms's throwaway credentials as the values to restore
+        _moto_environments.add(self)
+
+    if moto_unmock_env is not None and moto_mock_env is not None:  # moto 5 (moto 4 works otherwise)
         _replace(mock_aws_class, "_unmock_env_variables", _unmock_env_variables, _restore)
+        _replace(mock_aws_class, "_mock_env_variables", _mock_env_variables, _restore)
 
 
 def unpatch() -> None:
     _put_back(_restore)
+
+
+# moto activations that saved the environment while a mock_kms mock was active.
+_moto_environments: weakref.WeakSet[Any] = weakref.WeakSet()
+
+
+def give_back_environment(supplied: dict[str, str], saved: dict[str, str | None]) -> None:
+    """A mock_kms mock stops while a moto ``mock_aws`` started after it is still active: moto saved
+    mock_kms's throwaway credentials as the values to put back. Make it put back the user's."""
+    for activation in list(_moto_environments):
+        originals = getattr(activation, "_orig_creds", None)
+        if not isinstance(originals, dict):
+            continue
+        for name, value in supplied.items():
+            if originals.get(name) == value:
+                originals[name] = saved.get(name)
 
 
 # -- the switch: a mock_kms mock for the duration of every moto mock_aws ---------------------

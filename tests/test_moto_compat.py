@@ -5,6 +5,7 @@ from the state it kept (mock_kms/moto_compat.py)."""
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import textwrap
@@ -390,3 +391,17 @@ def test_a_moto_without_moto_5_internals_is_warned_about_not_a_crash(tmp_path):
     """
     out = run_python(source)
     assert out.startswith("1 ") and "mock_kms cannot adapt to this version of" in out
+
+
+def test_no_throwaway_credentials_are_left_after_both_stop(no_network, monkeypatch):
+    # mock_kms supplies credentials, moto saves them as "the user's" and would put them back after
+    # mock_kms is gone (review finding): the environment must end as it began.
+    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_DEFAULT_REGION", "AWS_REGION"):
+        monkeypatch.delenv(name, raising=False)
+    mock = mock_kms().start()
+    aws = mock_aws()
+    aws.start()
+    mock.stop()
+    aws.stop()
+    left = {"AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_DEFAULT_REGION"} & set(os.environ)
+    assert left == set()

@@ -185,3 +185,19 @@ def test_default_region_from_environment(monkeypatch):
 def test_unknown_quota_name_is_rejected():
     with pytest.raises(ValueError, match="unknown quota"):
         mock_kms(quotas={"keys_per_galaxy": 1})
+
+
+def test_an_outer_mock_stopped_first_leaves_the_inner_one_its_credentials(monkeypatch):
+    import os
+
+    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_DEFAULT_REGION", "AWS_REGION"):
+        monkeypatch.delenv(name, raising=False)
+    outer = mock_kms().start()  # supplies throwaway credentials
+    inner = mock_kms().start()
+    outer.stop()  # out of order: the inner mock is still active and still needs them
+    try:
+        boto3.session.Session().client("kms").list_keys()  # a new session: credentials read now
+        assert inner.calls[-1].operation == "ListKeys"
+    finally:
+        inner.stop()
+    assert "AWS_ACCESS_KEY_ID" not in os.environ and "AWS_DEFAULT_REGION" not in os.environ
