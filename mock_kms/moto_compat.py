@@ -149,12 +149,19 @@ class _Switch:
         self.lock = threading.RLock()
         self.mock: KmsMock | None = None
         self.holders = 0
+        self.deferred = 0  # moto activations that found a mock of the test's own active
         self.fresh = True  # moto's state was reset since the mock last ran
         self.moto_activations = 0
         self.installed: list[tuple[Any, str, Any]] = []
 
     def acquire(self, *, by_moto: bool) -> KmsMock:
         with self.lock:
+            current = interception.active_mock()
+            if by_moto and current is not None and current is not self.mock:
+                # A mock_kms mock the test started itself is active: it keeps answering KMS, as it
+                # would without the switch (a test that uses mock_kms explicitly inside mock_aws).
+                self.deferred += 1
+                return current
             if self.mock is None:
                 from mock_kms.mock import KmsMock
 
@@ -171,6 +178,9 @@ class _Switch:
 
     def release(self) -> None:
         with self.lock:
+            if self.deferred:
+                self.deferred -= 1
+                return
             if self.holders == 0:
                 return  # a mock_aws already active when the switch was turned on
             self.holders -= 1

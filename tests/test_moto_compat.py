@@ -405,3 +405,23 @@ def test_no_throwaway_credentials_are_left_after_both_stop(no_network, monkeypat
     aws.stop()
     left = {"AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_DEFAULT_REGION"} & set(os.environ)
     assert left == set()
+
+
+def test_with_the_switch_on_a_mock_the_test_started_keeps_answering():
+    # The switch runs a mock for every mock_aws; a mock_kms mock the test started itself, already
+    # active, must keep answering inside mock_aws, as without the switch (review finding).
+    out = run_python(
+        """
+        from mock_kms import KmsMock, moto_compat
+        moto_compat.enable_switch()
+        import boto3
+        from moto import mock_aws
+        with KmsMock() as mine:
+            mine.client().create_key()
+            with mock_aws():
+                print(len(boto3.client("kms", region_name="us-east-1").list_keys()["Keys"]))
+            print([call.operation for call in mine.calls])
+        moto_compat.disable_switch()
+        """
+    )
+    assert out.splitlines() == ["1", "['CreateKey', 'ListKeys']"]
