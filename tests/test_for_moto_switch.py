@@ -256,3 +256,34 @@ def test_another_runner_turns_the_switch_on_with_one_call(pytester):
     assert "Ran 2 tests" in result.stderr.str()
     assert "FAILED (errors=1)" in result.stderr.str()
     assert "MalformedPolicyDocumentException" in result.stderr.str()
+
+
+def test_the_environment_variable_turns_the_switch_on_for_any_runner(pytester, tmp_path):
+    """An installed mock_kms carries ``mock_kms_for_moto.pth``: with MOCK_KMS_FOR_MOTO=1, unittest
+    runs the same unedited suite against mock_kms's KMS, without a line of setup."""
+    import os
+    import pathlib
+    import subprocess
+
+    root = pathlib.Path(__file__).resolve().parents[1]
+    wheels, site_dir = tmp_path / "wheels", tmp_path / "site"
+    pip = [sys.executable, "-m", "pip", "--disable-pip-version-check", "-q"]
+    subprocess.run([*pip, "wheel", "--no-deps", "-w", str(wheels), str(root)], check=True, timeout=300)
+    wheel = next(wheels.glob("mock_kms-*.whl"))
+    subprocess.run([*pip, "install", "--no-deps", "--target", str(site_dir), str(wheel)], check=True, timeout=300)
+    assert (site_dir / "mock_kms_for_moto.pth").is_file()
+
+    package = pytester.mkpydir("orders_tests")
+    (package / "test_orders.py").write_text(
+        "import unittest\n\nimport boto3\nfrom moto import mock_aws\n\n\n"
+        "@mock_aws\nclass TestOrders(unittest.TestCase):\n"
+        "    def test_placeholder_policy(self):\n"
+        "        boto3.client('kms', region_name='us-east-1').create_key(Policy='my policy')\n"
+    )
+    # site.addsitedir runs the .pth lines of that directory, as start-up does for site-packages.
+    runner = f"import site, sys; site.addsitedir({str(site_dir)!r}); import unittest; unittest.main(module=None)"
+    command = [sys.executable, "-c", runner, "discover", "-s", "orders_tests", "-t", "."]
+    for value, outcome in (("1", "MalformedPolicyDocumentException"), ("", "OK")):
+        env = {**os.environ, "MOCK_KMS_FOR_MOTO": value}
+        result = subprocess.run(command, cwd=pytester.path, env=env, capture_output=True, text=True, timeout=120)
+        assert outcome in result.stderr, result.stderr
