@@ -149,7 +149,9 @@ class _Switch:
         self.lock = threading.RLock()
         self.mock: KmsMock | None = None
         self.holders = 0
-        self.deferred = 0  # moto activations that found a mock of the test's own active
+        # One entry per acquire, released last-in first-out: whether it holds the switch's mock
+        # (False: a moto activation that found a mock of the test's own active).
+        self.holds: list[bool] = []
         self.fresh = True  # moto's state was reset since the mock last ran
         self.moto_activations = 0
         self.installed: list[tuple[Any, str, Any]] = []
@@ -160,7 +162,7 @@ class _Switch:
             if by_moto and current is not None and current is not self.mock:
                 # A mock_kms mock the test started itself is active: it keeps answering KMS, as it
                 # would without the switch (a test that uses mock_kms explicitly inside mock_aws).
-                self.deferred += 1
+                self.holds.append(False)
                 return current
             if self.mock is None:
                 from mock_kms.mock import KmsMock
@@ -173,16 +175,16 @@ class _Switch:
                     self.mock._resume()  # moto kept its data (class decorator: remove_data=False)
                 self.fresh = False
             self.holders += 1
+            self.holds.append(True)
             self.moto_activations += by_moto
             return self.mock
 
     def release(self) -> None:
         with self.lock:
-            if self.deferred:
-                self.deferred -= 1
-                return
-            if self.holders == 0:
+            if not self.holds:
                 return  # a mock_aws already active when the switch was turned on
+            if not self.holds.pop():
+                return
             self.holders -= 1
             if self.holders == 0 and self.mock is not None:
                 self.mock.stop()  # its state stays readable until the next start
@@ -251,6 +253,7 @@ def disable_switch() -> None:
         if _switch.mock is not None:
             _switch.mock.stop()
         _switch.mock, _switch.holders, _switch.fresh = None, 0, True
+        _switch.holds.clear()
 
 
 @contextmanager
