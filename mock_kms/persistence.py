@@ -38,13 +38,12 @@ request, most of it the fsync a log would pay too.
 
 from __future__ import annotations
 
-import json
 import os
 import threading
 from typing import TYPE_CHECKING
 
 from mock_kms.core.errors import KMSInternalException
-from mock_kms.wire.protocol import WireResponse
+from mock_kms.wire.protocol import WireResponse, error_response
 
 if TYPE_CHECKING:
     from mock_kms.journal import CallRecord
@@ -101,8 +100,7 @@ class DurableState:
             self.commit()
         except KMSInternalException as error:
             record.error_code, record.error_message = error.code, error.message
-            body = json.dumps({"__type": error.code, "message": error.message}).encode()
-            return WireResponse(error.status, {**response.headers}, body)
+            return error_response(error, response.headers["x-amzn-RequestId"])
         return response
 
     def _write(self) -> None:

@@ -71,7 +71,8 @@ def parse_credential(authorization: str | None) -> tuple[str, str | None]:
     return scope[0], scope[2] if len(scope) > 2 else None
 
 
-def _error(error: KMSError, request_id: str) -> WireResponse:
+def error_response(error: KMSError, request_id: str) -> WireResponse:
+    """AWS's JSON 1.1 error answer: ``{"__type", "message"}`` with the error's HTTP status."""
     body = json.dumps({"__type": error.code, "message": error.message}).encode()
     return WireResponse(error.status, {"Content-Type": CONTENT_TYPE, "x-amzn-RequestId": request_id}, body)
 
@@ -163,7 +164,7 @@ def handle(mock: KmsMock, headers: Mapping[str, Any], body: bytes | str | None) 
         target = header(headers, "X-Amz-Target")
         authorization = header(headers, "Authorization")
     except Exception as error:  # an unreadable headers object: still an AWS-shaped answer
-        return _error(KMSInternalException(f"mock_kms internal error in request: {error!r}"), random_uuid())
+        return error_response(KMSInternalException(f"mock_kms internal error in request: {error!r}"), random_uuid())
     return handle_request(mock, target, authorization, body)
 
 
@@ -232,9 +233,9 @@ def handle_request(
     except KMSError as error:
         if record is not None:
             mock.journal.finish(record, error)
-        return _error(error, request_id)
+        return error_response(error, request_id)
     except Exception as error:  # a bug in the mock: still an AWS-shaped answer, never a raw exception
         internal = KMSInternalException(f"mock_kms internal error in {operation or 'request'}: {error!r}")
         if record is not None:
             mock.journal.finish(record, internal)
-        return _error(internal, request_id)
+        return error_response(internal, request_id)

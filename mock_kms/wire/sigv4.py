@@ -52,7 +52,6 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import json
 import re
 from collections.abc import Mapping
 from datetime import datetime, timedelta, timezone
@@ -62,7 +61,7 @@ from urllib.parse import quote, unquote, urlsplit
 
 from mock_kms.core.errors import KMSError, UnrecognizedClientException, _define
 from mock_kms.core.ids import random_uuid
-from mock_kms.wire.protocol import CONTENT_TYPE, WireResponse, handle, header
+from mock_kms.wire.protocol import WireResponse, error_response, handle, header
 
 if TYPE_CHECKING:
     from mock_kms.mock import KmsMock
@@ -99,18 +98,11 @@ def handle_signed(
             verify(mock, method, url, headers, body)
         except (ValueError, OverflowError, TypeError) as malformed:  # a Host, date or signature no parser takes
             error = IncompleteSignatureException(f"Authorization header requires a well-formed request: {malformed}")
-            return _error_response(error)
+            return error_response(error, random_uuid())
         except KMSError as error:
-            return _error_response(error)
+            return error_response(error, random_uuid())
     return handle(mock, headers, body)
 
-
-def _error_response(error: KMSError) -> WireResponse:
-    return WireResponse(
-        error.status,
-        {"Content-Type": CONTENT_TYPE, "x-amzn-RequestId": random_uuid()},
-        json.dumps({"__type": error.code, "message": error.message}).encode(),
-    )
 
 
 def verify(mock: KmsMock, method: str, url: str, headers: Mapping[str, Any], body: bytes | str | None) -> None:
