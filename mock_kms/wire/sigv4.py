@@ -97,6 +97,7 @@ def handle_signed(
         try:
             verify(mock, method, url, headers, body)
         except (ValueError, OverflowError, TypeError) as malformed:  # a Host, date or signature no parser takes
+            # Guess: AWS's answer to such input is not on record; its code for a malformed signature.
             error = IncompleteSignatureException(f"Authorization header requires a well-formed request: {malformed}")
             return error_response(error, random_uuid())
         except KMSError as error:

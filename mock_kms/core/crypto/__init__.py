@@ -7,8 +7,9 @@ crypto should not load it (see BENCHMARKS.md, cold start).
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from mock_kms._lazy import lazy_names
 
 if TYPE_CHECKING:
     from mock_kms.core.crypto.asymmetric import (
@@ -71,19 +72,5 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> Any:
-    source = _EXPORTS.get(name)
-    if source is not None:
-        value = getattr(importlib.import_module(source), name)
-        globals()[name] = value
-        return value
-    try:  # a submodule (``crypto.mlkem`` after ``from mock_kms.core import crypto``)
-        return importlib.import_module(f"{__name__}.{name}")
-    except ModuleNotFoundError as error:
-        if error.name != f"{__name__}.{name}":
-            raise
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}") from None
-
-
-def __dir__() -> list[str]:
-    return sorted({*globals(), *__all__})
+# Imported on first use (and submodules as attributes, as before): mock_kms/_lazy.py.
+__getattr__, __dir__ = lazy_names(__name__, _EXPORTS, globals(), __all__)
